@@ -1,0 +1,1 @@
+"""The ``synth`` command line: one thin layer over the packages' Python API."""

@@ -1,0 +1,66 @@
+"""Argument helpers shared by the commands: integers, --set, --inputs, word widths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from isa.base import WORD_BITS, SynthError
+
+
+def parse_int(text: str, what: str = "value") -> int:
+    t = text.strip()
+    try:
+        if len(t) == 3 and t[0] == t[2] == "'":
+            return ord(t[1])
+        return int(t, 0) if t.lstrip("+-").lower().startswith(("0x", "0b", "0o")) else int(t)
+    except ValueError:
+        raise SynthError(f"{what} {text!r} is not an integer") from None
+
+
+def parse_values(text: str, what: str) -> list[int]:
+    if not text.strip():
+        return []
+    return [parse_int(v, what) for v in text.split(",")]
+
+
+def parse_sets(items: list[str] | None) -> dict[str, list[int]]:
+    sets: dict[str, list[int]] = {}
+    for item in items or []:
+        name, eq, values = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise SynthError(f"--set {item!r}: expected NAME=V1,V2,...")
+        sets[name] = parse_values(values, f"--set {name}: value")
+    return sets
+
+
+def nonneg_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def word_bits_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value not in WORD_BITS:
+        raise argparse.ArgumentTypeError(f"word width must be one of {', '.join(map(str, WORD_BITS))}")
+    return value
+
+
+def add_word_bits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--word-bits", type=word_bits_arg, metavar="W", help="word width: 8, 16, 32 or 64 (default: the ISA's)")
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()

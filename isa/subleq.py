@@ -1,0 +1,92 @@
+"""The paper's subleq: a Harvard machine of n rows (A, B, C) over k signed data words.
+
+One step at row t = (A, B, C): D[B] -= D[A]; next is C if D[B] <= 0, else t + 1; if C == 0
+the machine halts after the step (Algorithm 1 of the paper). Row 0 is HALT, stored as
+(0, 0, 0); execution starts at row 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from isa.base import ISA, Domain, Field, Op, Status, wrap
+
+
+def reference_run(
+    code: Any, data: list[int], pc: int, max_steps: int, word_bits: int, trace: list | None = None, io: Any = None
+) -> tuple[int, int, Status]:
+    """The executable specification (spec/isa.md, "The run loop, exactly")."""
+    n = len(code)
+    steps = 0
+    while True:
+        if pc >= n:
+            return pc, steps, Status.FELL_OFF
+        if steps == max_steps:
+            return pc, steps, Status.STEP_LIMIT
+        a, b, c = (int(x) for x in code[pc])
+        data[b] = wrap(data[b] - data[a], word_bits)
+        if trace is not None:
+            trace.append((pc, b, data[b]))
+        steps += 1
+        if c == 0:
+            return pc, steps, Status.HALTED
+        pc = c if data[b] <= 0 else pc + 1
+
+
+def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: ANN001, ANN201
+    """The same loop for numba (CPU and CUDA). Fields were validated on load, so the
+    indices are in range; np.uint64 indices spare numba its negative-index handling.
+    ``trace`` is None (pruned at compile time) or an (T, 3) array; a full trace
+    suspends the run with TRACE_FULL so the host can drain it and resume."""
+    n = code.shape[0]
+    steps = 0
+    while True:
+        if pc >= n:
+            return pc, steps, 1
+        if steps == max_steps:
+            return pc, steps, 2
+        if trace is not None:
+            if steps == trace.shape[0]:
+                return pc, steps, 6
+        row = np.uint64(pc)
+        a = np.uint64(code[row, 0])
+        b = np.uint64(code[row, 1])
+        c = code[row, 2]
+        r = ((data[b] - data[a]) << shift) >> shift
+        data[b] = r
+        if trace is not None:
+            trace[steps, 0] = pc
+            trace[steps, 1] = b
+            trace[steps, 2] = r
+        steps += 1
+        if c == 0:
+            return pc, steps, 0
+        if r <= 0:
+            pc = c
+        else:
+            pc += 1
+
+
+def _check_halt_row(row: np.ndarray) -> str | None:
+    return None if not np.any(row) else "row 0 is reserved for HALT and must be (0, 0, 0)"
+
+
+SUBLEQ = ISA(
+    name="subleq",
+    summary="the paper's subleq: rows (A, B, C) over a separate data memory; C = 0 halts",
+    fields=(
+        Field("a", Domain.DATA, "subtrahend address: D[B] -= D[A]"),
+        Field("b", Domain.DATA, "minuend and destination address"),
+        Field("c", Domain.CODE, "branch target when D[B] <= 0; 0 halts after the step"),
+    ),
+    ops=(Op(0, "subleq", ("a", "b", "c"), "D[b] -= D[a]; if D[b] <= 0 goto c else next; c = 0 halts"),),
+    static_code=True,
+    default_word_bits=64,
+    start_pc=1,
+    reference_run=reference_run,
+    fast_run=fast_run,
+    check_halt_row=_check_halt_row,
+    doc=__doc__ or "",
+)

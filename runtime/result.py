@@ -1,0 +1,34 @@
+"""What a run returns: final memory, steps, pc and status (and a trace, output bytes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from isa.base import Status
+
+TRACE_COLUMNS = ("pc", "address", "value")  # address: the cell written, -1 when none
+
+
+@dataclass
+class RunResult:
+    status: Status
+    steps: int
+    pc: int
+    data: np.ndarray  # the final data memory (classic: the whole memory)
+    trace: np.ndarray | None = None  # (steps, 3) int64 rows of TRACE_COLUMNS
+    output: bytes = b""  # classic: the bytes written to the port
+
+
+@dataclass
+class BatchResult:
+    data: np.ndarray  # (P, k) final data memories
+    steps: np.ndarray  # (P,) int64
+    pc: np.ndarray  # (P,) int64
+    status: np.ndarray  # (P,) int64: 0 halted, 1 fell_off, 2 step_limit, 3 bad_address
+    seconds: float = 0.0  # execution alone: no compilation, no transfers
+
+    @property
+    def total_steps(self) -> int:
+        return int(self.steps.sum())
