@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-size", type=nonneg_int, metavar="WORDS", help="classic images: words of memory (default min(2^w, 65536))")
     p.add_argument("--device", choices=("cpu", "reference", "cuda"), default="cpu",
                    help="cpu: Numba (default); reference: the pure-Python specification; cuda: a batch of one on the GPU")
-    p.add_argument("--pc", type=nonneg_int, help="start at this instruction (resume a step_limit run; default: the ISA's start)")
+    p.add_argument("--pc", type=nonneg_int, help="start at this instruction (default: the ISA's start)")
+    p.add_argument("--resume", metavar="STATE.json",
+                   help="continue a run from the memory and pc of its --json output (e.g. after step_limit)")
     p.set_defaults(func=run_command)
 
 
@@ -51,6 +53,9 @@ def run_command(args: argparse.Namespace) -> int:
     program = load_runnable(args.file, args.isa, args.word_bits, args.memory_size)
     sets = parse_sets(args.set)
     inputs = parse_values(args.inputs, "--inputs value") if args.inputs is not None else None
+    start_pc = args.pc
+    if args.resume:
+        program, start_pc = resumed(program, args.resume, start_pc)
     data = initial_data(program, sets, inputs)
     classic = not program.spec.static_code
     io = None
@@ -62,11 +67,27 @@ def run_command(args: argparse.Namespace) -> int:
     tracer = TracePrinter(program, trace_out) if args.trace else False
     from runtime.run import run_program
 
-    result = run_program(program, data, backend=args.device, pc=args.pc, max_steps=args.max_steps, trace=tracer, io=io)
+    result = run_program(program, data, backend=args.device, pc=start_pc, max_steps=args.max_steps, trace=tracer, io=io)
     if hasattr(io, "flush"):
         io.flush()
     report(program, result, args.json)
     return 0 if result.status == Status.HALTED else 1
+
+
+def resumed(program: Program, path: str, pc: int | None) -> tuple[Program, int]:
+    """The program with its data memory replaced by a saved run's, and where to go on."""
+    import dataclasses
+
+    from isa.base import SynthError, words_to_array
+    from isa.program import parse_json, read_text
+
+    state = parse_json(read_text(path, "state file"), path)
+    if not isinstance(state, dict) or not isinstance(state.get("memory"), list) or not isinstance(state.get("pc"), int):
+        raise SynthError(f"{path}: a state file is the --json output of a run (with \"memory\" and \"pc\")")
+    if len(state["memory"]) != program.k:
+        raise SynthError(f"{path}: the saved memory has {len(state['memory'])} cells but the program has {program.k}")
+    memory = words_to_array(state["memory"], program.word_bits, f"{path}: memory")
+    return dataclasses.replace(program, data=memory), state["pc"] if pc is None else pc
 
 
 def result_json(program: Program, result: RunResult) -> dict[str, Any]:

@@ -6,7 +6,15 @@ heads all derive from these definitions.
 
 from isa.base import ISA, WORD_BITS, Domain, Field, Op, Status, SynthError, wrap
 from isa.program import (
-    Program, SourceLoc, Symbol, TestCase, initial_data, load_image, load_program, read_outputs, save_program,
+    Program,
+    SourceLoc,
+    Symbol,
+    TestCase,
+    initial_data,
+    load_image,
+    load_program,
+    read_outputs,
+    save_program,
 )
 from isa.registry import REGISTRY, all_isas, get_isa
 

@@ -9,8 +9,9 @@ compile, which the CPU and CUDA launchers share.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Status(enum.IntEnum):
 PUBLIC_STATUSES = (Status.HALTED, Status.FELL_OFF, Status.STEP_LIMIT, Status.BAD_ADDRESS)
 
 
-class Domain(str, enum.Enum):
+class Domain(enum.StrEnum):
     """What values a field ranges over; the neural heads are sized from this."""
 
     DATA = "data"  # a data-memory address: [0, k)

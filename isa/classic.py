@@ -5,7 +5,7 @@ in shared/data/subleq-eforth). Rows are three consecutive words a, b, c read as 
 addresses; the all-ones word (-1) is the I/O port: ``a == port`` reads a byte of input into
 m[b] (-1 at end of input), ``b == port`` writes m[a] & 0xFF to the output, otherwise
 m[b] -= m[a] and the next pc is c if the result is <= 0, else pc + 3. The machine halts
-when pc, read as a signed word, is negative. Code is data here, so the neural layer
+when pc, read as a signed word, is negative; the result reports pc as that signed word. Code is data here, so the neural layer
 refuses this ISA.
 """
 
@@ -47,8 +47,8 @@ def reference_run(
     io_port = mask
     steps = 0
     while True:
-        if wrap(pc, word_bits) < 0:
-            return pc, steps, Status.HALTED
+        if wrap(pc, word_bits) < 0:  # reported as that signed word
+            return wrap(pc, word_bits), steps, Status.HALTED
         if pc + 2 >= size:
             return pc, steps, Status.FELL_OFF
         if steps == max_steps:
@@ -98,7 +98,7 @@ def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: AN
     steps = 0
     while True:
         if ((pc << shift) >> shift) < 0:
-            return pc, steps, 0
+            return (pc << shift) >> shift, steps, 0
         if pc >= size - 2:  # not pc + 2 >= size: that overflows for pc near 2^63
             return pc, steps, 1
         if steps == max_steps:

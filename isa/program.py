@@ -359,12 +359,17 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise SynthError(f"{path}: not UTF-8 text (bad byte at offset {e.start})") from None
 
 
-def load_program(path: str | Path) -> Program:
-    text = read_text(path, "program file")
+def parse_json(text: str, path: str | Path) -> Any:
     try:
-        obj = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise SynthError(f"{path}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    except RecursionError:
+        raise SynthError(f"{path}: malformed JSON: nested too deeply") from None
+
+
+def load_program(path: str | Path) -> Program:
+    obj = parse_json(read_text(path, "program file"), path)
     program = Program.from_json(obj, str(path))
     if not program.name:
         program.name = Path(path).stem
@@ -441,7 +446,7 @@ def initial_data(
         cells = program.input_cells()
         if len(inputs) > len(cells):
             raise SynthError(f"{len(inputs)} input values given but the program has {len(cells)} input cells ({', '.join(program.inputs) or 'none declared'})")
-        for addr, v in zip(cells, inputs):
+        for addr, v in zip(cells, inputs, strict=False):
             data[addr] = to_word(v, w, "input value")
     for name, values in (sets or {}).items():
         s = program.symbol(name)

@@ -8,7 +8,8 @@ arrays, call the body, and service its suspensions (input, output, trace buffers
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np

@@ -1,0 +1,35 @@
+"""Shared fixtures: the runtimes as a parametrised backend, and the GPU switch.
+
+Without an NVIDIA device the CUDA kernels run in Numba's simulator (small batches
+only); with one, they run on it and the ``gpu``-marked tests run too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+HAS_GPU = bool(glob.glob("/dev/nvidia[0-9]*")) and os.environ.get("NUMBA_ENABLE_CUDASIM", "0") in ("", "0")
+if not HAS_GPU:
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SYNTH_SHARED", REPO.parent / "shared"))
+EFORTH = SHARED / "data" / "subleq-eforth" / "subleq.dec"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if HAS_GPU:
+        return
+    skip = pytest.mark.skip(reason="needs a real CUDA GPU (none here; the simulator covers the kernels)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=["reference", "cpu", "cuda"])
+def device(request: pytest.FixtureRequest) -> str:
+    return request.param
