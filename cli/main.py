@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from isa.base import SynthError
 
-COMMANDS = ("cli.run", "cli.batch", "cli.isa_cmd")
+COMMANDS = ("cli.asm", "cli.test_cmd", "cli.run", "cli.batch", "cli.isa_cmd")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SynthError as e:
         _flush_quietly()
-        sys.stderr.write(f"synth: error: {e}\n")
+        # A compiler diagnostic is already "file:line:col: error: ..." with its source line.
+        sys.stderr.write(f"{e}\n" if hasattr(e, "diagnostic") else f"synth: error: {e}\n")
         return 2
     except KeyboardInterrupt:
         _flush_quietly()

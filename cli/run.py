@@ -62,7 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
     if classic:
         from runtime.io import BufferIO, StdIO
 
-        io = BufferIO(sys.stdin.buffer.read()) if args.json else StdIO()
+        io = BufferIO(_read_all_stdin()) if args.json else StdIO()
     trace_out = sys.stderr if (args.json or classic) else sys.stdout
     tracer = TracePrinter(program, trace_out) if args.trace else False
     from runtime.run import run_program
@@ -72,6 +72,13 @@ def run_command(args: argparse.Namespace) -> int:
         io.flush()
     report(program, result, args.json)
     return 0 if result.status == Status.HALTED else 1
+
+
+def _read_all_stdin() -> bytes:
+    try:
+        return sys.stdin.buffer.read()
+    except (AttributeError, OSError, ValueError):  # no stdin, or not a real file
+        return b""
 
 
 def resumed(program: Program, path: str, pc: int | None) -> tuple[Program, int]:

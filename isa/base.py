@@ -84,6 +84,7 @@ class ISA:
     check_halt_row: Callable[[np.ndarray], str | None] | None = None
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    lowering: Any = None  # isa.lowering.Lowering: how the compiler expresses the portable instructions
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from isa.base import ISA, Domain, Field, Op, Status, wrap
+from isa.lower_classic import LOWERING
 
 DEFAULT_MEMORY_SIZE = 65536
 
@@ -174,4 +175,5 @@ CLASSIC = ISA(
     fast_run=fast_run,
     check_halt_row=None,
     doc=__doc__ or "",
+    lowering=LOWERING,
 )

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from isa.base import ISA, Domain, Field, Op, Status, wrap
+from isa.lower_ext import ext_lowering
 
 HALT, SUBLEQ, MOV, ADD, SUB, NEG, JMP, JLE, JLT, JEQ, JNE, JGE, JGT, LOAD, STORE = range(15)
 
@@ -247,4 +248,5 @@ EXT = ISA(
     fast_run=fast_run,
     check_halt_row=_check_halt_row,
     doc=__doc__ or "",
+    lowering=ext_lowering(OPS),
 )

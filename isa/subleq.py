@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from isa.base import ISA, Domain, Field, Op, Status, wrap
+from isa.lower_subleq import LOWERING
 
 
 def reference_run(
@@ -89,4 +90,5 @@ SUBLEQ = ISA(
     fast_run=fast_run,
     check_halt_row=_check_halt_row,
     doc=__doc__ or "",
+    lowering=LOWERING,
 )

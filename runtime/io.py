@@ -46,7 +46,10 @@ class StdIO:
     before the program waits for input, and input is taken as soon as a line arrives."""
 
     def __init__(self) -> None:
-        self._in_fd = sys.stdin.fileno() if sys.stdin is not None else -1
+        try:
+            self._in_fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):  # no stdin, or not a real file (embedded)
+            self._in_fd = -1
         self._pending = b""
         self._out = bytearray()
         self._all = bytearray()
