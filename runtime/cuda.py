@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from isa.base import ISA, shift_for
+from isa.base import ISA, SynthError, shift_for
 from runtime.cpu import batch_io
 from runtime.cuda_support import cuda_module, require_cuda
 from runtime.result import BatchResult
@@ -104,6 +104,12 @@ def run_batch_cuda(
     """Run P machines on the GPU (arrays already validated by runtime.batch)."""
     require_cuda()
     layout = layout or choose_layout(code, data)
+    if layout == "columns_local" and data.shape[1] > LOCAL_CELLS:
+        raise SynthError(f"the columns_local layout holds at most {LOCAL_CELLS} data cells per run, not {data.shape[1]}")
+    if layout not in ("per_program", "columns", "columns_local"):
+        raise SynthError(f"unknown CUDA layout {layout!r} (per_program, columns, columns_local)")
+    if layout != "per_program" and code.shape[0] != 1:
+        raise SynthError(f"the {layout} layout runs one program over many memories: code must be (1, n, fields)")
     kernel = kernels(isa)[layout]
     P = data.shape[0]
     if layout == "per_program" and code.shape[0] == 1 and P > 1:

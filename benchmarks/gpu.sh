@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The GPU benchmark and GPU tests, as one script for a machine with an NVIDIA GPU (H100/H200).
+# The project need not be installed: it runs from the repository root with PYTHONPATH=.
+#
+#   bash benchmarks/gpu.sh                               # (b) 65,536 programs, (c) 10^6 inputs
+#   NUMBA_ENABLE_CUDASIM=1 bash benchmarks/gpu.sh --small   # the same path in the simulator, tiny sizes
+#
+# Arguments go to benchmarks/runtime_gpu.py. Results (runtime_gpu.json, the printed table,
+# nvidia-smi's view, the pytest log) go to $OUT if set, else benchmarks/out/. Takes about a
+# minute on an H100, most of it compiling and generating the batches; each part is capped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+out="${OUT:-benchmarks/out}"
+mkdir -p "$out"
+start=$SECONDS
+rc=0
+
+if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$out/nvidia-smi.csv"
+fi
+python -c 'import sys, numpy, numba; print("python", sys.version.split()[0], "numpy", numpy.__version__, "numba", numba.__version__)'
+
+echo "== benchmarks/runtime_gpu.py $*"
+timeout 170 python benchmarks/runtime_gpu.py "$@" | tee "$out/runtime_gpu.md"
+bench_rc=${PIPESTATUS[0]}
+[ "$bench_rc" -eq 0 ] || { echo "runtime_gpu.py failed (exit $bench_rc)"; rc=1; }
+
+echo "== pytest -m gpu"
+if [ -z "$(ls tests/test_*.py 2>/dev/null)" ]; then
+    echo "no tests: skipped"
+elif ! python -c 'import pytest, hypothesis' 2>/dev/null; then
+    echo "pytest or hypothesis is not installed here: skipped"
+else
+    timeout 90 python -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$out/pytest-gpu.txt"
+    test_rc=${PIPESTATUS[0]}
+    # 5: no test carries the gpu mark
+    if [ "$test_rc" -ne 0 ] && [ "$test_rc" -ne 5 ]; then echo "pytest -m gpu failed (exit $test_rc)"; rc=1; fi
+fi
+echo "== done in $((SECONDS - start)) s, exit $rc"
+exit $rc
