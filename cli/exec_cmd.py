@@ -1,0 +1,137 @@
+"""``synth exec``: a trained Synthesizer performs a program (spec/neural.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from cli.common import parse_sets, parse_values, print_json
+from cli.run import add_run_arguments, report, result_json
+from isa.base import ISA, Domain, Status, SynthError
+
+if TYPE_CHECKING:
+    from neural.execute import Performance
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "exec",
+        help="perform a program with a trained Synthesizer",
+        description="Perform a program with a trained Synthesizer: --program NAME from its first training description, "
+        "--desc TEXT from whatever the network makes of TEXT, or both (TEXT read by the network, NAME's memory and "
+        "reference run). stepwise: the network gives the instruction at every step; extract: the whole program in one "
+        "batched pass, listed with the rows that differ from the compiled program marked (*), then run on the fast "
+        "runtime. --json adds matches_reference, first_divergence, program and rows_matching to synth run's keys.",
+    )
+    p.add_argument("--model", required=True, metavar="DIR", help="a run directory or checkpoint written by synth train")
+    p.add_argument("--program", metavar="NAME", help="a program of the model's corpus")
+    p.add_argument("--desc", metavar="TEXT", help="a description for the network to read")
+    p.add_argument("--mode", choices=("stepwise", "extract"), default="stepwise")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    add_run_arguments(p)
+    p.set_defaults(func=exec_command)
+
+
+def exec_command(args: argparse.Namespace) -> int:
+    from isa.program import initial_data
+    from neural import checkpoint
+    from neural.execute import NetworkPredictor, closest_program, perform
+    from neural.train import pick_device
+
+    if not args.program and args.desc is None:
+        raise SynthError("say what to perform: --program NAME, --desc TEXT, or both")
+    ckpt = checkpoint.load(args.model, pick_device(args.device))
+    corpus = ckpt.corpus
+    if args.isa is not None and args.isa != corpus.isa:
+        raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")
+    predictor = NetworkPredictor.from_checkpoint(ckpt)
+    if args.program:
+        program = corpus.program(args.program)
+        description = args.desc if args.desc is not None else corpus.descriptions(program)[0]
+    else:
+        description = args.desc
+        known = corpus.find_description(description)
+        program = known if known is not None else closest_program(predictor, description, corpus.programs)[0]
+    if args.word_bits is not None and args.word_bits != program.word_bits:
+        raise SynthError(f"{program.name} was built for {program.word_bits}-bit words, not {args.word_bits}")
+    sets = parse_sets(args.set)
+    inputs = parse_values(args.inputs, "--inputs value") if args.inputs is not None else None
+    data = initial_data(program, sets, inputs)
+    perf = perform(predictor, program, description, data, mode=args.mode, max_steps=args.max_steps)
+    side = sys.stderr if args.json else sys.stdout
+    if args.mode == "extract":
+        print_listing(perf, side)
+    if args.trace:
+        print_trace(perf, side)
+    if args.json:
+        obj = result_json(program, perf.result)
+        obj.update(performance_json(perf))
+        print_json(obj)
+    else:
+        report(program, perf.result, False)
+        if perf.matches_reference:
+            sys.stderr.write(f"synth: the neural run ({args.mode}) matches the reference run of {program.name}\n")
+        else:
+            sys.stderr.write(f"synth: the neural run ({args.mode}) leaves the reference run of {program.name} "
+                             f"at step {perf.first_divergence}\n")
+    return 0 if perf.result.status == Status.HALTED else 1
+
+
+def performance_json(perf: Performance) -> dict[str, Any]:
+    return {
+        "matches_reference": perf.matches_reference,
+        "first_divergence": perf.first_divergence,
+        "program": perf.program.name,
+        "rows_matching": perf.rows_matching,
+        "rows": perf.program.n,
+        "mode": perf.mode,
+    }
+
+
+def _fields(row: Any) -> str:
+    return " ".join(f"{int(x):>4}" for x in row)
+
+
+def _mnemonic(isa: ISA, row: Any) -> str:
+    for j, f in enumerate(isa.fields):
+        if f.domain is Domain.OPCODE:
+            op = int(row[j])
+            return isa.ops[op].mnemonic if 0 <= op < len(isa.ops) else "?"
+    return ""
+
+
+def print_listing(perf: Performance, out: TextIO) -> None:
+    """The extracted program, one row per line; * marks a row that differs from the
+    compiled program (whose row follows)."""
+    p = perf.program
+    isa = p.spec
+    lines = [f"; the network's program for {p.name} ({perf.rows_matching} of {p.n} rows as compiled)",
+             f";   # {' '.join(f'{f.name:>4}' for f in isa.fields)}"]
+    for t, row in enumerate(perf.extracted):
+        same = bool((row == p.code[t]).all())
+        text = f"{'*' if not same else ' '}{t:>4} {_fields(row)} {_mnemonic(isa, row)}"
+        if not same:
+            text += f"   ; compiled: {_fields(p.code[t]).strip()}"
+        lines.append(text.rstrip())
+    out.write("\n".join(lines) + "\n")
+
+
+def print_trace(perf: Performance, out: TextIO) -> None:
+    """Each step: number, pc, the instruction performed (! where it is not the compiled
+    one), and what it wrote."""
+    p = perf.program
+    isa = p.spec
+    rows = [row for _, row in perf.instructions] if perf.instructions else None
+    lines = []
+    for i, (pc, addr, value) in enumerate(perf.result.trace.tolist()):
+        row = rows[i] if rows is not None else tuple(int(x) for x in perf.extracted[pc])
+        mark = "!" if tuple(int(x) for x in p.code[pc]) != tuple(row) else " "
+        effect = f"[{addr}] = {value}" if addr >= 0 else ""
+        source = ""
+        if pc < len(p.source_map) and p.source_map[pc] is not None:
+            loc = p.source_map[pc]
+            source = f"  ; {loc.file}:{loc.line}: {loc.text.strip()}"
+        lines.append(f"{i + 1:>9}  pc {pc:<6}{mark}{_fields(row)} {_mnemonic(isa, row):<7} {effect:<18}{source}")
+    if lines:
+        out.write("\n".join(lines) + "\n")

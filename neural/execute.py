@@ -1,0 +1,294 @@
+"""Neural execution: the Synthesizer performs a program on a data memory.
+
+Two modes (spec/neural.md):
+
+* **stepwise** (the paper's inference): at every step the network is asked for the
+  instruction at C_t (argmax of each head), and the ISA's own step, its reference run
+  loop taken one step at a time, performs it on the data memory and yields the next
+  C_t. ``perform_many`` runs many such runs at once (one program over many inputs, or
+  many programs) with one network call per step for all the runs still going.
+* **extract**: every C_t in one batched pass gives the whole program, which then runs on
+  the fast runtime.
+
+Either way the neural run is compared with the reference run of the compiled program on
+the same memory: ``first_divergence`` is the number (from 1, as ``--trace`` counts) of the
+first step whose (pc, address written, value written) differs between the two runs, or
+that one run takes and the other does not; if the two traces agree but the runs end
+differently, it is the step after the last. ``None`` means the neural run is the
+reference run.
+
+A predicted data address outside the program's memory stops the run with
+``bad_address`` before the instruction does anything (the heads range over the largest
+memory of the corpus, which can be larger than this program's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import torch
+
+from isa.base import ISA, Domain, Status, SynthError
+from isa.program import Program
+from runtime.result import RunResult
+from runtime.run import run_program
+
+if TYPE_CHECKING:
+    from neural.checkpoint import Checkpoint
+    from neural.model import Synthesizer
+    from neural.tokenizer import SynthTokenizer
+
+MODES = ("stepwise", "extract")
+
+
+class Predictor(Protocol):
+    """Anything that says which instruction a description has at C_t."""
+
+    def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
+        """(B, fields) int64: the instruction of ``descriptions[i]`` at ``instructions[i]``."""
+        ...
+
+
+class NetworkPredictor:
+    """A trained Synthesizer as a Predictor (argmax of each head); descriptions are
+    tokenised once and cached."""
+
+    def __init__(self, model: Synthesizer, tokenizer: SynthTokenizer, device: torch.device | str = "cpu") -> None:
+        self.model, self.tokenizer, self.device = model, tokenizer, torch.device(device)
+        self._ids: dict[str, list[int]] = {}
+        self.calls = 0  # network calls made (one per step in stepwise mode)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint) -> NetworkPredictor:
+        return cls(ckpt.model, ckpt.tokenizer, ckpt.device)
+
+    def _encode(self, text: str) -> list[int]:
+        if text not in self._ids:
+            ids = self.tokenizer.encode_description(text)
+            if not ids:
+                raise SynthError(f"the description {text!r} has no tokens")
+            self._ids[text] = ids
+        return self._ids[text]
+
+    @torch.no_grad()
+    def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
+        t = torch.as_tensor(list(instructions), dtype=torch.long)  # (B,)
+        if t.numel() and (int(t.max()) >= self.tokenizer.max_n or int(t.min()) < 0):
+            raise SynthError(f"instruction numbers must lie in [0, {self.tokenizer.max_n}) for this model")
+        inputs = self.tokenizer.batch([self._encode(d) for d in descriptions], t)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        self.calls += 1
+        return self.model.predict(**inputs).cpu().numpy().astype(np.int64)  # (B, F)
+
+
+# -- one step of the ISA -----------------------------------------------------------------------
+
+
+class _OneRow:
+    """Instruction memory as the ISA's run loop sees it: n rows, of which the loop reads
+    only row ``pc``, the one the network just gave."""
+
+    def __init__(self, n: int, pc: int, row: tuple[int, ...]) -> None:
+        self.n, self.pc, self.row = n, pc, row
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        if i != self.pc:
+            raise SynthError(f"internal: the step read row {i}, not {self.pc}")
+        return self.row
+
+
+def fields_read(isa: ISA, row: Sequence[int]) -> list[int]:
+    """The columns of ``row`` that its instruction reads (all, without an opcode field)."""
+    op_col = next((j for j, f in enumerate(isa.fields) if f.domain is Domain.OPCODE), None)
+    if op_col is None:
+        return list(range(isa.width))
+    operands = isa.ops[int(row[op_col])].operands
+    return [j for j, f in enumerate(isa.fields) if j == op_col or f.name in operands]
+
+
+def step(isa: ISA, row: Sequence[int], memory: list[int], pc: int, n: int, word_bits: int,
+         trace: list | None) -> tuple[int, int, Status | None]:
+    """Perform ``row`` as instruction ``pc`` on ``memory`` (changed in place) with the
+    ISA's reference semantics. Returns (pc, steps taken (0 or 1), final status or None
+    to go on)."""
+    k = len(memory)
+    for j in fields_read(isa, row):
+        if isa.fields[j].domain is Domain.DATA and not 0 <= row[j] < k:
+            return pc, 0, Status.BAD_ADDRESS
+    new_pc, steps, status = isa.reference_run(_OneRow(n, pc, tuple(int(x) for x in row)), memory, pc, 1, word_bits, trace, None)
+    return new_pc, steps, (None if status is Status.STEP_LIMIT and steps == 1 else Status(status))
+
+
+# -- stepwise runs, batched ---------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """One run: ``program`` supplies the machine (n rows, memory size, word width, the
+    memory image unless ``data`` is given); the network reads ``description``."""
+
+    program: Program
+    description: str
+    data: np.ndarray | None = None
+
+
+@dataclass
+class NeuralRun:
+    result: RunResult  # status, steps, pc, final data, trace (pc, address, value) per step
+    instructions: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (pc, row given) per step
+
+
+def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_000_000_000) -> list[NeuralRun]:
+    """Stepwise neural runs, all at once: each step makes one network call for every run
+    still going, then performs each run's instruction with its ISA's step."""
+    if max_steps < 0:
+        raise SynthError("the step limit must be >= 0")
+    isas = [j.program.spec for j in jobs]
+    memories = [[int(x) for x in (j.program.data if j.data is None else j.data)] for j in jobs]
+    pcs = [isa.start_pc for isa in isas]
+    steps = [0] * len(jobs)
+    status: list[Status | None] = [None] * len(jobs)
+    traces: list[list] = [[] for _ in jobs]
+    given: list[list] = [[] for _ in jobs]
+    live = list(range(len(jobs)))
+    while live:
+        asking = []
+        for r in live:
+            if pcs[r] >= jobs[r].program.n:
+                status[r] = Status.FELL_OFF
+            elif steps[r] == max_steps:
+                status[r] = Status.STEP_LIMIT
+            else:
+                asking.append(r)
+        if not asking:
+            break
+        rows = predictor.rows([jobs[r].description for r in asking], [pcs[r] for r in asking])  # (len(asking), F)
+        for r, row in zip(asking, rows, strict=True):
+            given[r].append((pcs[r], tuple(int(x) for x in row)))
+            p = jobs[r].program
+            pcs[r], taken, status[r] = step(isas[r], row, memories[r], pcs[r], p.n, p.word_bits, traces[r])
+            steps[r] += taken
+        live = [r for r in asking if status[r] is None]
+    return [
+        NeuralRun(RunResult(Status.STEP_LIMIT if status[r] is None else status[r], steps[r], pcs[r], np.array(memories[r], dtype=np.int64),
+                            np.array(traces[r], dtype=np.int64).reshape(-1, 3)), given[r])
+        for r in range(len(jobs))
+    ]
+
+
+# -- extraction ---------------------------------------------------------------------------------
+
+
+def extract(predictor: Predictor, description: str, n: int) -> np.ndarray:
+    """The whole program the network holds for ``description``: rows 0..n-1 in one
+    batched pass. (n, fields) int64."""
+    return predictor.rows([description] * n, list(range(n)))
+
+
+def run_extracted(code: np.ndarray, program: Program, data: np.ndarray, max_steps: int) -> NeuralRun:
+    """Run an extracted program on ``program``'s machine: on the fast runtime when every
+    field is in range for it, otherwise with the ISA's step (which stops with
+    ``bad_address`` at a row that names a cell outside the memory)."""
+    candidate = Program(isa=program.isa, code=code, data=program.data, word_bits=program.word_bits)
+    try:
+        candidate.validate("extracted program")
+    except SynthError:
+        return perform_many(_Table(code), [Job(program, "", data)], max_steps)[0]
+    result = run_program(candidate, data, backend="cpu", max_steps=max_steps, trace=True)
+    return NeuralRun(result)
+
+
+class _Table:
+    """A fixed table of rows as a Predictor (an extracted program, or a test's)."""
+
+    def __init__(self, code: np.ndarray) -> None:
+        self.code = np.asarray(code, dtype=np.int64)
+
+    def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
+        return self.code[list(instructions)]
+
+
+# -- against the reference -------------------------------------------------------------------------
+
+
+def first_divergence(neural: RunResult, reference: RunResult, reference_trace: np.ndarray) -> int | None:
+    """The first step (from 1) where the neural run leaves the reference run, or None."""
+    a, b = neural.trace, reference_trace
+    m = min(len(a), len(b))
+    differs = np.flatnonzero((a[:m] != b[:m]).any(axis=1))
+    if differs.size:
+        return int(differs[0]) + 1
+    if len(a) != len(b) or neural.steps != reference.steps:
+        return m + 1
+    if neural.status != reference.status or neural.pc != reference.pc:
+        return m + 1
+    return None
+
+
+@dataclass
+class Performance:
+    """A neural run, its reference, and how they compare (``synth exec --json``)."""
+
+    program: Program  # the program whose machine and reference were used
+    mode: str
+    result: RunResult
+    reference: RunResult
+    first_divergence: int | None
+    rows_matching: int  # rows of the network's program equal to the compiled program's
+    extracted: np.ndarray  # (n, fields): the network's program for the description
+    instructions: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # stepwise: (pc, row) per step
+
+    @property
+    def matches_reference(self) -> bool:
+        return self.first_divergence is None
+
+
+def compare(program: Program, data: np.ndarray, run: NeuralRun, max_steps: int) -> tuple[RunResult, int | None]:
+    """The reference run (fast runtime) and the first divergence from it. The reference
+    is traced only as far as the neural run went, plus one step."""
+    reference = run_program(program, data, backend="cpu", max_steps=max_steps)
+    limit = min(max_steps, run.result.steps + 1)
+    traced = run_program(program, data, backend="cpu", max_steps=limit, trace=True)
+    return reference, first_divergence(run.result, reference, traced.trace)
+
+
+def rows_matching(code: np.ndarray, program: Program) -> int:
+    n = min(len(code), program.n)
+    return int((code[:n] == program.code[:n]).all(axis=1).sum())
+
+
+def perform(
+    predictor: Predictor,
+    program: Program,
+    description: str,
+    data: np.ndarray | None = None,
+    *,
+    mode: str = "stepwise",
+    max_steps: int = 1_000_000_000,
+) -> Performance:
+    """Perform ``program``'s machine from the network's reading of ``description``."""
+    if mode not in MODES:
+        raise SynthError(f"unknown mode {mode!r} (choose {', '.join(MODES)})")
+    data = program.data.copy() if data is None else np.asarray(data, dtype=np.int64)
+    code = extract(predictor, description, program.n)
+    if mode == "stepwise":
+        run = perform_many(predictor, [Job(program, description, data)], max_steps)[0]
+    else:
+        run = run_extracted(code, program, data, max_steps)
+    reference, divergence = compare(program, data, run, max_steps)
+    return Performance(program, mode, run.result, reference, divergence, rows_matching(code, program), code, run.instructions)
+
+
+def closest_program(predictor: Predictor, description: str, programs: Sequence[Program]) -> tuple[Program, int]:
+    """The stored program whose code the network's program for ``description`` matches in
+    the most rows (spec/neural.md, ``--desc`` with an unseen text)."""
+    n = max(p.n for p in programs)
+    code = extract(predictor, description, n)
+    best = max(programs, key=lambda p: rows_matching(code, p))  # the first of equals
+    return best, rows_matching(code, best)

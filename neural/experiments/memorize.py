@@ -1,0 +1,144 @@
+"""Experiment 1: arbitrary program memorisation (the paper's Table 1), made exact.
+
+For N random subleq programs of 256 rows (spec/neural.md; ``neural.corpus.random_corpus``),
+each described by its own special token, a Synthesizer is trained on all 256 N rows with
+batch size floor(256 N / 20) until every field of every row is right under argmax. The
+accuracy is checked on all rows every ``check_every`` (<= 25) steps; the steps counted
+are those up to the first check that passes. Reported: mean and sample standard deviation
+(ddof = 1) over the seeds, and the mean wall time of a run, beside the paper's numbers.
+
+Seed s generates the programs (``random_corpus(N, 256, s)``) and initialises the network.
+The recipe is ``recipe()``: the paper's BERT size with our optimiser settings.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from isa.base import SynthError
+from neural.corpus import random_corpus
+from neural.train import TrainConfig, default_batch_size, train
+
+# The paper's Table 1: programs -> (steps mean, steps std, batch size as printed).
+PAPER = {16: (1030, 74, 204), 32: (1366, 95, 409), 64: (1907, 153, 819), 128: (2991, 72, 1632)}
+
+
+def recipe(**overrides: Any) -> TrainConfig:
+    """Our recipe for Experiment 1: TrainConfig's defaults (the paper's BERT size, no
+    dropout, init std 0.05, unit-variance token embeddings, AdamW lr 2e-3 with betas
+    (0.9, 0.98), 50 warm-up steps, inverse-square-root decay, a tenth of the lr once 99% of
+    the rows are right). docs/neural.md says how it was chosen."""
+    config = TrainConfig(eval_every=25, max_steps=20_000, until_exact=True, progress=False)  # the defaults are the recipe
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise SynthError(f"unknown recipe setting {key!r}")
+        setattr(config, key, value)
+    return config.validate()
+
+
+@dataclass
+class Trial:
+    programs: int
+    seed: int
+    steps: int | None  # None: not exact within max_steps
+    seconds: float
+
+
+@dataclass
+class Row:
+    programs: int
+    length: int
+    batch_size: int
+    steps_mean: float | None
+    steps_std: float | None
+    seconds_mean: float
+    trials: list[Trial] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        """The keys of ``synth experiment memorize --json``."""
+        return {"programs": self.programs, "length": self.length, "batch_size": self.batch_size,
+                "steps_mean": self.steps_mean, "steps_std": self.steps_std, "seconds_mean": self.seconds_mean}
+
+
+def run_trial(programs: int, length: int, seed: int, config: TrainConfig) -> Trial:
+    corpus = random_corpus(programs, length, seed)
+    config = TrainConfig(**{**asdict(config), "seed": seed}).validate()
+    config.batch_size = default_batch_size(programs * length)
+    if config.eval_every > 25:
+        raise SynthError("Experiment 1 checks the accuracy at least every 25 steps (eval_every <= 25)")
+    t0 = time.perf_counter()
+    result = train(config, corpus)
+    return Trial(programs, seed, result.exact_at, round(time.perf_counter() - t0, 2))
+
+
+def run(
+    programs: list[int],
+    length: int = 256,
+    seeds: int = 5,
+    config: TrainConfig | None = None,
+    on_trial: Callable[[Trial], None] | None = None,
+) -> list[Row]:
+    """Every (N, seed) trial, one after the other; one Row per N."""
+    if seeds < 1:
+        raise SynthError("--seeds must be at least 1")
+    config = config or recipe()
+    rows = []
+    for n in programs:
+        trials = []
+        for seed in range(seeds):
+            trial = run_trial(n, length, seed, config)
+            trials.append(trial)
+            if on_trial is not None:
+                on_trial(trial)
+        rows.append(summarise(n, length, trials))
+    return rows
+
+
+def summarise(programs: int, length: int, trials: list[Trial]) -> Row:
+    steps = [t.steps for t in trials]
+    done = all(s is not None for s in steps)
+    mean = round(statistics.fmean(steps), 1) if done else None
+    std = round(statistics.stdev(steps), 1) if done and len(steps) > 1 else (0.0 if done else None)
+    return Row(programs, length, default_batch_size(programs * length), mean, std,
+               round(statistics.fmean(t.seconds for t in trials), 2), trials)
+
+
+def markdown(rows: list[Row], machine: str = "") -> str:
+    lines = [
+        "| programs | length | batch size (ours / paper) | steps to 100% (ours) | per seed | steps (paper) | ours / paper | seconds per run |",
+        "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        paper = PAPER.get(r.programs) if r.length == 256 else None
+        ours = f"{r.steps_mean:.0f} ± {r.steps_std:.0f}" if r.steps_mean is not None else "not exact"
+        per_seed = ", ".join("-" if t.steps is None else str(t.steps) for t in r.trials)
+        paper_text = f"{paper[0]} ± {paper[1]}" if paper else "-"
+        ratio = f"{r.steps_mean / paper[0]:.2f}" if paper and r.steps_mean is not None else "-"
+        batch = f"{r.batch_size} / {paper[2]}" if paper else str(r.batch_size)
+        lines.append(f"| {r.programs} | {r.length} | {batch} | {ours} | {per_seed} | {paper_text} | {ratio} | {r.seconds_mean:.1f} |")
+    notes = ["", "Mean ± sample standard deviation (ddof = 1) over the seeds. Batch size floor(256 N / 20): "
+             "1638 for N = 128, where the paper prints 1632."]
+    if machine:
+        notes.append(f"Machine: {machine}.")
+    return "\n".join(lines + notes) + "\n"
+
+
+def write(rows: list[Row], out: str | Path, config: TrainConfig, machine: str = "") -> None:
+    from isa.program import write_atomic
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
+    write_atomic(out / "memorize.md", markdown(rows, machine))
+    obj = {"experiment": "memorize", "machine": machine, "recipe": config.to_json(),
+           "paper": {str(k): {"steps_mean": v[0], "steps_std": v[1], "batch_size": v[2]} for k, v in PAPER.items()},
+           "rows": [asdict(r) for r in rows]}
+    write_atomic(out / "memorize.json", json.dumps(obj, indent=1) + "\n")

@@ -1,0 +1,221 @@
+"""The Synthesizer: a backbone that reads (C_t, description) and one head per ISA field.
+
+    input_ids (B, L) --backbone--> h (B, H) --head[f]--> logits[f] (B, classes_f)   for each field f
+    loss = sum over fields of cross-entropy(logits[f], labels[:, f])     (the paper's CE(A)+CE(B)+CE(C))
+
+Heads are an ``nn.ModuleDict`` sized from the ISA's field domains at the corpus's largest
+sizes (data addresses over max_k, instruction numbers over max_n, opcodes over the op
+table); each is one linear layer (or, with ``head_hidden``, one hidden GELU layer and a
+linear layer). Performing an instruction takes the argmax of each head.
+
+Backbones:
+
+* ``bert``: ``transformers.BertModel`` built from a ``BertConfig`` and trained from scratch
+  (the paper's size: hidden 256, intermediate 1024; we use 4 layers of 4 heads), or read
+  from a local pretrained directory. h is the final hidden state of [CLS] (or, with
+  ``readout="mean"``, the mean over the real tokens).
+* ``mlp``: a feed-forward network in the spirit of Theorem 1: h = ReLU MLP over
+  concat(embedding of C_t, mean of the description's token embeddings); three hidden
+  ReLU layers, and the heads are the fourth layer. It differs from the paper's
+  construction, which is three separate 4-layer ReLU networks (one per field) on the raw
+  pair [j, i] with hidden sizes set by N, n and k: ours shares one trunk between the
+  fields, embeds j and the description instead of feeding scalars, and so reads natural
+  language descriptions as well as program tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from isa.base import SynthError
+from isa.registry import get_isa
+from neural.corpus import check_static
+
+BACKBONES = ("bert", "mlp")
+READOUTS = ("cls", "mean")
+
+
+@dataclass
+class SynthesizerConfig:
+    isa: str
+    field_sizes: dict[str, int]  # head name -> classes, in the ISA's field order
+    vocab_size: int
+    backbone: str = "bert"
+    hidden_size: int = 256
+    intermediate_size: int = 1024
+    num_layers: int = 4
+    num_heads: int = 4
+    max_positions: int = 512
+    dropout: float = 0.0
+    init_std: float = 0.02
+    embedding_std: float | None = None  # token embeddings' init std (None: init_std; the mlp uses 1.0)
+    pad_id: int = 0
+    readout: str = "cls"  # bert: h = the final [CLS] state ("cls") or the mean over the real tokens ("mean")
+    head_hidden: int = 0  # 0: each head is one linear layer; else Linear(H, head_hidden) -> GELU -> Linear(head_hidden, classes)
+    pretrained: str | None = None  # a local directory with a pretrained BERT (config.json + weights)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str = "model config") -> SynthesizerConfig:
+        if not isinstance(obj, dict):
+            raise SynthError(f"{where}: must be a JSON object")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(obj) - known)
+        if unknown:
+            raise SynthError(f"{where}: unknown keys {unknown}")
+        try:
+            config = cls(**obj)
+        except TypeError as e:
+            raise SynthError(f"{where}: {e}") from None
+        config.validate(where)
+        return config
+
+    def validate(self, where: str = "model config") -> None:
+        if self.backbone not in BACKBONES:
+            raise SynthError(f"{where}: backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
+        spec = get_isa(self.isa)
+        if list(self.field_sizes) != list(spec.field_names):
+            raise SynthError(f"{where}: heads {list(self.field_sizes)} do not match the fields of {spec.name} {list(spec.field_names)}")
+        for name, value in (("hidden_size", self.hidden_size), ("intermediate_size", self.intermediate_size),
+                            ("num_layers", self.num_layers), ("num_heads", self.num_heads), ("vocab_size", self.vocab_size),
+                            *self.field_sizes.items()):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SynthError(f"{where}: {name} must be a positive integer, not {value!r}")
+        if self.backbone == "bert" and self.hidden_size % self.num_heads:
+            raise SynthError(f"{where}: hidden_size {self.hidden_size} is not a multiple of num_heads {self.num_heads}")
+        if self.readout not in READOUTS:
+            raise SynthError(f"{where}: readout must be one of {', '.join(READOUTS)}, not {self.readout!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise SynthError(f"{where}: dropout must lie in [0, 1)")
+
+
+class BertBackbone(nn.Module):
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
+        super().__init__()
+        from transformers import BertConfig, BertModel
+
+        self.readout = config.readout
+        if config.pretrained and load_pretrained:
+            self.bert = _pretrained_bert(config.pretrained, config.vocab_size)
+            c = self.bert.config
+            config.extra["bert_config"] = c.to_dict()
+            config.hidden_size, config.intermediate_size = c.hidden_size, c.intermediate_size
+            config.num_layers, config.num_heads = c.num_hidden_layers, c.num_attention_heads
+        elif "bert_config" in config.extra:  # a checkpoint of a model that started from a pretrained one
+            self.bert = BertModel(BertConfig.from_dict(config.extra["bert_config"]), add_pooling_layer=False)
+        else:
+            bert_config = BertConfig(
+                vocab_size=config.vocab_size,
+                hidden_size=config.hidden_size,
+                num_hidden_layers=config.num_layers,
+                num_attention_heads=config.num_heads,
+                intermediate_size=config.intermediate_size,
+                hidden_dropout_prob=config.dropout,
+                attention_probs_dropout_prob=config.dropout,
+                max_position_embeddings=config.max_positions,
+                type_vocab_size=2,
+                initializer_range=config.init_std,
+                pad_token_id=config.pad_id,
+            )
+            self.bert = BertModel(bert_config, add_pooling_layer=False)
+            if config.embedding_std is not None:
+                nn.init.normal_(self.bert.embeddings.word_embeddings.weight, std=config.embedding_std)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        if self.readout == "cls":
+            return states[:, 0]  # (B, H): the [CLS] position
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)  # (B, L, 1)
+        return (states * mask).sum(1) / mask.sum(1)  # (B, H): the mean over the real tokens
+
+
+class MLPBackbone(nn.Module):
+    def __init__(self, config: SynthesizerConfig) -> None:
+        super().__init__()
+        H, inner = config.hidden_size, config.intermediate_size
+        self.embed = nn.Embedding(config.vocab_size, H, padding_idx=config.pad_id)
+        self.trunk = nn.Sequential(
+            nn.Linear(2 * H, inner), nn.ReLU(), nn.Dropout(config.dropout),
+            nn.Linear(inner, inner), nn.ReLU(), nn.Dropout(config.dropout),
+            nn.Linear(inner, H), nn.ReLU(),
+        )
+        nn.init.normal_(self.embed.weight, std=1.0 if config.embedding_std is None else config.embedding_std)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        ct = self.embed(input_ids[:, 1])  # (B, H): the [C:t] token (tokenizer layout)
+        desc = ((token_type_ids == 1) & (attention_mask == 1)).unsqueeze(-1).float()  # (B, L, 1)
+        words = (self.embed(input_ids) * desc).sum(1) / desc.sum(1).clamp(min=1.0)  # (B, H): mean of the description
+        return self.trunk(torch.cat([ct, words], dim=-1))  # (B, H)
+
+
+class Synthesizer(nn.Module):
+    """Backbone + one classification head per ISA field."""
+
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
+        """``load_pretrained=False`` builds the architecture only (weights come from a checkpoint)."""
+        super().__init__()
+        check_static(get_isa(config.isa))
+        config.validate()
+        self.config = config
+        self.fields = list(config.field_sizes)
+        self.backbone = BertBackbone(config, load_pretrained) if config.backbone == "bert" else MLPBackbone(config)
+        H = config.hidden_size
+        self.heads = nn.ModuleDict({name: _head(H, config.head_hidden, size) for name, size in config.field_sizes.items()})
+        for head in self.heads.modules():
+            if isinstance(head, nn.Linear):
+                nn.init.normal_(head.weight, std=config.init_std)
+                nn.init.zeros_(head.bias)
+
+    def head_sizes(self) -> dict[str, int]:
+        """Each head's number of classes (its last layer's outputs)."""
+        return {name: [m for m in head.modules() if isinstance(m, nn.Linear)][-1].out_features for name, head in self.heads.items()}
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,  # (B, L)
+        attention_mask: torch.Tensor,  # (B, L)
+        token_type_ids: torch.Tensor,  # (B, L)
+        labels: torch.Tensor | None = None,  # (B, F) in field order
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        h = self.backbone(input_ids, attention_mask, token_type_ids)  # (B, H)
+        logits = {name: head(h) for name, head in self.heads.items()}  # name -> (B, classes)
+        loss = None
+        if labels is not None:
+            loss = sum(F.cross_entropy(logits[name], labels[:, j]) for j, name in enumerate(self.fields))
+        return logits, loss
+
+    @torch.no_grad()
+    def predict(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        """Argmax per field: (B, F) int64 instruction rows."""
+        logits, _ = self.forward(input_ids, attention_mask, token_type_ids)
+        return torch.stack([logits[name].argmax(-1) for name in self.fields], dim=-1)
+
+
+def _head(hidden: int, inner: int, classes: int) -> nn.Module:
+    if not inner:
+        return nn.Linear(hidden, classes)
+    return nn.Sequential(nn.Linear(hidden, inner), nn.GELU(), nn.Linear(inner, classes))
+
+
+def _pretrained_bert(directory: str, vocab_size: int) -> nn.Module:
+    from pathlib import Path
+
+    from transformers import BertModel
+
+    d = Path(directory)
+    if not (d / "config.json").is_file():
+        raise SynthError(f"{d}: not a pretrained model directory (no config.json)")
+    try:
+        bert = BertModel.from_pretrained(str(d), local_files_only=True, add_pooling_layer=False)
+    except (OSError, ValueError) as e:
+        raise SynthError(f"{d}: cannot load a pretrained BERT: {str(e).splitlines()[0][:200]}") from None
+    bert.resize_token_embeddings(vocab_size)
+    return bert

@@ -1,0 +1,156 @@
+"""The tokenizer: BERT-like WordPiece over the descriptions, plus special tokens.
+
+Encoding of one training row (description d, instruction number t)::
+
+    [CLS] [C:t] wordpieces(d) ... [SEP]      token types: 0 0 1 ... 1
+
+* ``[C:t]`` is one special token per instruction number t in [0, max_n): C_t is a single
+  token whatever the program length (4,096 rows and more), and its embedding is learned.
+  The ``[C:t]`` ids are consecutive, so ``id([C:t]) = id([C:0]) + t``.
+* ``[prog:NAME]`` is one special token per program; a program without descriptions (every
+  random program) is described by its token alone.
+* [PAD] [UNK] [CLS] [SEP] [MASK] are BERT's; normalisation and pre-tokenisation are
+  BERT's (lower case, accents stripped, split on whitespace and punctuation).
+
+The vocabulary is trained on the corpus's descriptions with Hugging Face ``tokenizers``,
+or read from a local pretrained tokenizer directory (``tokenizer.json`` or ``vocab.txt``)
+to which the special tokens are added. Nothing is downloaded. It is saved beside the
+model as ``tokenizer.json`` (loadable by ``tokenizers.Tokenizer.from_file`` and by
+``transformers.PreTrainedTokenizerFast(tokenizer_file=...)``).
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+from isa.base import SynthError
+from neural.corpus import Corpus, program_token
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+BERT_SPECIALS = [PAD, UNK, CLS, SEP, MASK]
+FILE = "tokenizer.json"
+
+
+def instruction_token(t: int) -> str:
+    return f"[C:{t}]"
+
+
+class SynthTokenizer:
+    """A ``tokenizers.Tokenizer`` plus the layout of a Synthesizer input."""
+
+    def __init__(self, tokenizer: Tokenizer, max_n: int) -> None:
+        self.tokenizer = tokenizer
+        self.max_n = max_n
+        ids = {}
+        for tok in [*BERT_SPECIALS, instruction_token(0), instruction_token(max_n - 1)]:
+            i = tokenizer.token_to_id(tok)
+            if i is None:
+                raise SynthError(f"the tokenizer lacks the token {tok}")
+            ids[tok] = i
+        self.pad_id, self.cls_id, self.sep_id = ids[PAD], ids[CLS], ids[SEP]
+        self.ct_base = ids[instruction_token(0)]
+        if ids[instruction_token(max_n - 1)] != self.ct_base + max_n - 1:
+            raise SynthError("the tokenizer's instruction tokens [C:t] are not consecutive")
+
+    # -- building -------------------------------------------------------------------------
+
+    @classmethod
+    def train(cls, corpus: Corpus, vocab_size: int = 4000) -> SynthTokenizer:
+        """WordPiece trained on every description of the corpus."""
+        tok = Tokenizer(models.WordPiece(unk_token=UNK, max_input_chars_per_word=100))
+        _bert_pipeline(tok)
+        texts = [d for p in corpus.programs for d in corpus.descriptions(p)]
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=vocab_size,
+            special_tokens=BERT_SPECIALS,
+            initial_alphabet=list(string.ascii_lowercase + string.digits + string.punctuation),
+            show_progress=False,
+        )
+        tok.train_from_iterator(texts, trainer=trainer)
+        return cls._with_specials(tok, corpus)
+
+    @classmethod
+    def from_pretrained_dir(cls, directory: str | Path, corpus: Corpus) -> SynthTokenizer:
+        """A local pretrained tokenizer (``tokenizer.json``, or a BERT ``vocab.txt``)."""
+        d = Path(directory)
+        if (d / FILE).is_file():
+            tok = _read(d / FILE)
+        elif (d / "vocab.txt").is_file():
+            try:
+                tok = Tokenizer(models.WordPiece.from_file(str(d / "vocab.txt"), unk_token=UNK))
+            except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exceptions
+                raise SynthError(f"{d / 'vocab.txt'}: not a WordPiece vocabulary ({e})") from None
+            _bert_pipeline(tok)
+        else:
+            raise SynthError(f"{d}: no tokenizer.json or vocab.txt (a local pretrained tokenizer directory)")
+        missing = [t for t in BERT_SPECIALS if tok.token_to_id(t) is None]
+        if missing:
+            tok.add_special_tokens(missing)
+        return cls._with_specials(tok, corpus)
+
+    @classmethod
+    def _with_specials(cls, tok: Tokenizer, corpus: Corpus) -> SynthTokenizer:
+        tok.add_special_tokens([program_token(name) for name in corpus.names])
+        tok.add_special_tokens([instruction_token(t) for t in range(corpus.max_n)])
+        return cls(tok, corpus.max_n)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> None:
+        self.tokenizer.save(str(Path(directory) / FILE))
+
+    @classmethod
+    def load(cls, directory: str | Path, max_n: int) -> SynthTokenizer:
+        return cls(_read(Path(directory) / FILE), max_n)
+
+    # -- encoding -------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size(with_added_tokens=True)
+
+    def encode_description(self, text: str) -> list[int]:
+        """The description's token ids, without [CLS]/[SEP]."""
+        return self.tokenizer.encode(text, add_special_tokens=False).ids
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokenizer.encode(text, add_special_tokens=False).tokens
+
+    def batch(self, descriptions: list[list[int]], instructions: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Model inputs for B rows: ``descriptions[i]`` (ids from ``encode_description``)
+        at instruction ``instructions[i]``. Returns input_ids, attention_mask and
+        token_type_ids, each (B, L) int64, padded on the right with [PAD]."""
+        B = len(descriptions)
+        L = 3 + max(len(d) for d in descriptions)
+        ids = torch.full((B, L), self.pad_id, dtype=torch.long)
+        types = torch.zeros((B, L), dtype=torch.long)
+        mask = torch.zeros((B, L), dtype=torch.long)
+        ct = self.ct_base + instructions.to(torch.long).cpu()  # (B,)
+        for i, d in enumerate(descriptions):
+            m = len(d)
+            ids[i, 0] = self.cls_id
+            ids[i, 2 : 2 + m] = torch.tensor(d, dtype=torch.long)
+            ids[i, 2 + m] = self.sep_id
+            types[i, 2 : 3 + m] = 1
+            mask[i, : 3 + m] = 1
+        ids[:, 1] = ct
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def _bert_pipeline(tok: Tokenizer) -> None:
+    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##")
+
+
+def _read(path: Path) -> Tokenizer:
+    if not path.is_file():
+        raise SynthError(f"{path}: missing (a checkpoint keeps its tokenizer there)")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exceptions
+        raise SynthError(f"{path}: not a readable tokenizer ({str(e)[:200]})") from None

@@ -1,0 +1,341 @@
+"""Training the Synthesizer: the paper's recipe (sum of the fields' cross-entropies over
+every (description, instruction) row) with AdamW, a linear warm-up, periodic evaluation
+of every row by argmax, checkpoints and resuming.
+
+    config = TrainConfig(max_steps=2000, until_exact=True)
+    result = train(config, corpus, out="runs/max3")   # -> TrainResult
+
+Determinism: the weights are initialised from ``seed``; the batch at step s is a pure
+function of (seed, s) (an endless stream of seeded permutations of the rows, cut into
+batches), and the learning rate is a function of s and of the step at which it was
+annealed, which the checkpoint keeps. A resumed run therefore continues exactly where
+the checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from isa.base import SynthError
+from neural import checkpoint
+from neural.config import TrainConfig
+from neural.corpus import Corpus
+from neural.data import Encoded, encode
+from neural.model import Synthesizer, SynthesizerConfig
+from neural.tokenizer import SynthTokenizer
+
+METRICS_FILE, PLOT_FILE = "metrics.jsonl", "curves.png"
+
+
+@dataclass
+class Evaluation:
+    """Argmax accuracy over every row of the dataset."""
+
+    field_accuracy: dict[str, float]
+    instruction_accuracy: float  # rows whose every field is right
+    exact: bool  # every row right
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    exact: bool
+    instruction_accuracy: float
+    field_accuracy: dict[str, float]
+    exact_at: int | None  # the step of the first evaluation where every row was right
+    seconds: float  # wall time of training, summed over resumed sessions
+    model: Synthesizer
+    tokenizer: SynthTokenizer
+    checkpoint: Path | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON line ``synth train`` ends with."""
+        return {"steps": self.steps, "exact": self.exact, "instruction_accuracy": self.instruction_accuracy,
+                "seconds": round(self.seconds, 3)}
+
+
+# -- pieces of the loop ----------------------------------------------------------------------
+
+
+def default_batch_size(rows: int) -> int:
+    """The paper's rule: floor(rows / 20) (Table 1: floor(256 N / 20)), at least 1."""
+    return max(1, rows // 20)
+
+
+class BatchStream:
+    """Batches of row indices: an endless stream of seeded permutations of the rows, cut
+    into consecutive batches. The batch at step s depends on (seed, s) only."""
+
+    def __init__(self, rows: int, batch_size: int, seed: int) -> None:
+        self.rows, self.batch_size, self.seed = rows, batch_size, seed
+        self._epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
+
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._perm = epoch, torch.randperm(self.rows, generator=g)
+        return self._perm
+
+    def batch(self, step: int) -> torch.Tensor:
+        start = step * self.batch_size
+        epoch, offset = divmod(start, self.rows)
+        parts, need = [], self.batch_size
+        while need:
+            take = min(need, self.rows - offset)
+            parts.append(self._permutation(epoch)[offset : offset + take])
+            need -= take
+            epoch, offset = epoch + 1, 0
+        return torch.cat(parts)  # (B,)
+
+
+def learning_rate(config: TrainConfig, step: int, annealed: bool = False) -> float:
+    """Linear warm-up to ``lr`` over ``warmup_steps``, then constant, linear decay to 0 at
+    ``max_steps``, or inverse square root (lr * sqrt(warmup_steps / step)); times
+    ``anneal_factor`` once annealed."""
+    return _schedule(config, step) * (config.anneal_factor if annealed else 1.0)
+
+
+def _schedule(config: TrainConfig, step: int) -> float:
+    if config.warmup_steps and step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    if config.schedule == "inverse_sqrt":
+        return config.lr * math.sqrt(max(1, config.warmup_steps) / max(1, step, config.warmup_steps))
+    if config.schedule == "linear":
+        span = max(1, config.max_steps - config.warmup_steps)
+        return config.lr * max(0.0, 1.0 - (step - config.warmup_steps) / span)
+    return config.lr
+
+
+@torch.no_grad()
+def evaluate(model: Synthesizer, data: Encoded, batch_size: int = 8192) -> Evaluation:
+    was_training = model.training
+    model.eval()
+    right = torch.zeros(len(model.fields), dtype=torch.long)
+    exact_rows = 0
+    for start in range(0, len(data), batch_size):
+        index = slice(start, start + batch_size)
+        predicted = model.predict(**data.inputs(index))  # (b, F)
+        hits = predicted == data.labels[index]  # (b, F)
+        right += hits.sum(0).cpu()
+        exact_rows += int(hits.all(-1).sum())
+    model.train(was_training)
+    total = len(data)
+    return Evaluation(
+        field_accuracy={name: right[j].item() / total for j, name in enumerate(model.fields)},
+        instruction_accuracy=exact_rows / total,
+        exact=exact_rows == total,
+    )
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise SynthError("--device cuda: no CUDA GPU is available to torch here (use --device cpu)")
+        return torch.device("cuda")
+    if name != "cpu":
+        raise SynthError(f"unknown device {name!r} (choose cpu or cuda)")
+    return torch.device("cpu")
+
+
+def build(config: TrainConfig, corpus: Corpus) -> tuple[Synthesizer, SynthTokenizer]:
+    """A fresh tokenizer and model for the corpus (weights from ``config.seed``)."""
+    if config.tokenizer:
+        tokenizer = SynthTokenizer.from_pretrained_dir(config.tokenizer, corpus)
+    else:
+        tokenizer = SynthTokenizer.train(corpus, config.vocab_size)
+    torch.manual_seed(config.seed)
+    model_config = SynthesizerConfig(
+        isa=corpus.isa,
+        field_sizes=corpus.field_sizes(),
+        vocab_size=tokenizer.vocab_size,
+        backbone=config.backbone,
+        hidden_size=config.hidden_size,
+        intermediate_size=config.intermediate_size,
+        num_layers=config.num_layers,
+        num_heads=config.num_heads,
+        dropout=config.dropout,
+        init_std=config.init_std,
+        embedding_std=config.embedding_std,
+        readout=config.readout,
+        head_hidden=config.head_hidden,
+        pad_id=tokenizer.pad_id,
+        pretrained=config.pretrained,
+    )
+    return Synthesizer(model_config), tokenizer
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def train(
+    config: TrainConfig,
+    corpus: Corpus,
+    out: str | Path | None = None,
+    *,
+    resume: bool | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Train a Synthesizer on ``corpus``. With ``out``, checkpoints, metrics.jsonl and
+    curves.png go there, and a checkpoint already there is resumed (``resume=None``: if
+    present; True: required; False: refused, so nothing is overwritten by accident).
+    ``on_step(step)`` is called after every optimiser step (tests use it to interrupt)."""
+    config.validate()
+    device = pick_device(config.device)
+    step, seconds, exact_at, annealed_at, saved_evaluation = 0, 0.0, None, None, None
+    directory = checkpoint.resolve(out) if out is not None and checkpoint.has_checkpoint(out) else None
+    if directory is not None and resume is False:
+        raise SynthError(f"{out} already holds a training run: resume it, or choose another --out (or --restart)")
+    if directory is None and resume:
+        raise SynthError(f"--resume: {out} holds no checkpoint to resume")
+    if directory is not None:
+        config = _resumed_config(config, directory)
+        ckpt = checkpoint.load(directory)
+        if json.dumps(ckpt.corpus.to_json(), sort_keys=True) != json.dumps(corpus.to_json(), sort_keys=True):
+            raise SynthError(f"{out} holds a run on a different corpus: give the same programs, or another --out")
+        model, tokenizer = ckpt.model, ckpt.tokenizer
+        step, seconds, exact_at = ckpt.step, float(ckpt.state.get("seconds", 0.0)), ckpt.state.get("exact_at")
+        annealed_at = ckpt.state.get("annealed_at")
+        saved_evaluation = ckpt.state.get("evaluation")
+    else:
+        model, tokenizer = build(config, corpus)
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        checkpoint.clean_temporaries(out)
+    model.to(device).train()
+    data = encode(corpus, tokenizer).to(device)
+    batch_size = config.batch_size or default_batch_size(len(data))
+    stream = BatchStream(len(data), batch_size, config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps,
+                                  weight_decay=config.weight_decay)
+    if directory is not None:
+        checkpoint.restore_optimizer(optimizer, directory)
+    history = _read_metrics(out, step) if out is not None else []
+    if out is not None:
+        _write_metrics(out, history)  # drop what came after the checkpoint being resumed
+
+    def save(evaluation: Evaluation | None) -> Path | None:
+        if out is None:
+            return None
+        state = {"step": step, "seconds": seconds + (time.perf_counter() - t0), "exact_at": exact_at, "annealed_at": annealed_at,
+                 "evaluation": evaluation.to_json() if evaluation else None, "batch_size": batch_size, "rows": len(data)}
+        return checkpoint.save(out, model, tokenizer, corpus, config.to_json(), state, optimizer)
+
+    t0 = time.perf_counter()
+    evaluation = _evaluation_from(saved_evaluation)
+    losses: list[float] = []
+    bar = _progress(config, step)
+    try:
+        while step < config.max_steps and not (config.until_exact and evaluation is not None and evaluation.exact):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step, annealed_at is not None)
+            index = stream.batch(step).to(device)  # (B,)
+            _, loss = model(**data.inputs(index), labels=data.labels[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            bar.update(1)
+            if step % config.eval_every == 0 or step == config.max_steps:
+                evaluation = evaluate(model, data)
+                if evaluation.exact and exact_at is None:
+                    exact_at = step
+                if config.anneal_at is not None and annealed_at is None and evaluation.instruction_accuracy >= config.anneal_at:
+                    annealed_at = step
+                history.append(_record(step, losses, optimizer, evaluation, seconds + time.perf_counter() - t0))
+                if out is not None:
+                    _append_metrics(out, history[-1])
+                losses = []
+                bar.set_postfix(loss=f"{history[-1]['loss']:.3g}", acc=f"{evaluation.instruction_accuracy:.3f}")
+            if step % config.save_every == 0:
+                save(evaluation)
+            if on_step is not None:
+                on_step(step)
+    except KeyboardInterrupt:
+        bar.close()
+        saved = save(evaluation)
+        if saved is not None:
+            sys.stderr.write(f"synth: interrupted at step {step}; saved {saved} (run the same command to resume)\n")
+        raise
+    bar.close()
+    if evaluation is None:
+        evaluation = evaluate(model, data)
+    path = save(evaluation)
+    if out is not None and history:
+        from neural.plot import plot_curves
+
+        plot_curves(history, Path(out) / PLOT_FILE, title=f"Synthesizer ({config.backbone}) on {len(corpus.programs)} programs")
+    seconds += time.perf_counter() - t0
+    return TrainResult(step, evaluation.exact, evaluation.instruction_accuracy, evaluation.field_accuracy, exact_at,
+                       seconds, model, tokenizer, path, history)
+
+
+def _evaluation_from(obj: Any) -> Evaluation | None:
+    """The last evaluation stored in a checkpoint (None if absent or malformed)."""
+    try:
+        return Evaluation(**obj) if isinstance(obj, dict) else None
+    except TypeError:
+        return None
+
+
+def _resumed_config(config: TrainConfig, directory: Path) -> TrainConfig:
+    """The checkpoint's config, with only the RESUMABLE keys taken from ``config``."""
+    saved = TrainConfig.from_dict(checkpoint.read_config(directory)["train"], str(directory / checkpoint.CONFIG_FILE))
+    for key in TrainConfig.RESUMABLE:
+        setattr(saved, key, getattr(config, key))
+    return saved.validate()
+
+
+def _record(step: int, losses: list[float], optimizer: torch.optim.Optimizer, ev: Evaluation, seconds: float) -> dict[str, Any]:
+    return {"step": step, "loss": sum(losses) / max(1, len(losses)), "lr": optimizer.param_groups[0]["lr"],
+            "instruction_accuracy": ev.instruction_accuracy, "field_accuracy": ev.field_accuracy, "exact": ev.exact,
+            "seconds": round(seconds, 3)}
+
+
+def _progress(config: TrainConfig, step: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=config.max_steps, initial=step, file=sys.stderr, disable=not config.progress,
+                desc="training", unit="step", dynamic_ncols=True)
+
+
+def _read_metrics(out: str | Path, upto: int) -> list[dict[str, Any]]:
+    """The metrics of the run being resumed, up to its checkpoint's step."""
+    path = Path(out) / METRICS_FILE
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line torn by a kill
+        if isinstance(r, dict) and isinstance(r.get("step"), int) and r["step"] <= upto:
+            records.append(r)
+    return records
+
+
+def _write_metrics(out: str | Path, history: list[dict[str, Any]]) -> None:
+    from isa.program import write_atomic
+
+    write_atomic(Path(out) / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in history))
+
+
+def _append_metrics(out: str | Path, record: dict[str, Any]) -> None:
+    with open(Path(out) / METRICS_FILE, "a") as f:
+        f.write(json.dumps(record) + "\n")

@@ -1,0 +1,154 @@
+"""Neural execution: a memorised program performed by the network equals its reference run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_neural_data import mul_program
+from test_neural_train import tiny
+
+from cli.main import main
+from isa.program import initial_data
+from neural import checkpoint
+from neural.corpus import Corpus
+from neural.execute import Job, NetworkPredictor, _Table, first_divergence, perform, perform_many
+from neural.train import train
+from runtime.run import run_program
+
+
+def add_program():
+    """A second program: y = x + y, straight-line (halts at row 3)."""
+    import numpy as np
+
+    from isa.program import Program, Symbol
+
+    return Program(isa="subleq", code=np.array([(0, 0, 0), (1, 0, 2), (0, 2, 3), (0, 0, 0)], dtype=np.int64),
+                   data=np.array([0, 4, 9], dtype=np.int64), word_bits=64, name="add",
+                   symbols={"x": Symbol(1, 1), "y": Symbol(2, 1)}, inputs=["x", "y"], outputs=["y"],
+                   descriptions=["add x to y"]).validate()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    run = tmp_path_factory.mktemp("exec") / "run"
+    corpus = Corpus("subleq", [mul_program(), add_program()])
+    result = train(tiny(max_steps=800, until_exact=True), corpus, run)
+    assert result.exact
+    return run
+
+
+@pytest.fixture(scope="module")
+def predictor(model_dir):
+    return NetworkPredictor.from_checkpoint(checkpoint.load(model_dir))
+
+
+def test_stepwise_equals_the_reference(predictor):
+    program = mul_program()
+    data = initial_data(program, inputs=[7, 4])
+    perf = perform(predictor, program, "x times i", data)
+    reference = run_program(program, data, backend="reference")
+    assert perf.matches_reference and perf.first_divergence is None
+    assert perf.result.status == reference.status and perf.result.steps == reference.steps == 20
+    assert perf.result.data.tolist() == reference.data.tolist() and perf.result.data[3] == 28
+    assert perf.rows_matching == program.n
+    calls = predictor.calls
+    perform(predictor, program, "x times i", data)
+    assert predictor.calls - calls == 1 + 20  # one extraction pass, then one call per step
+
+
+def test_extract_mode_runs_the_whole_program(predictor):
+    program = add_program()
+    perf = perform(predictor, program, "add x to y", mode="extract")
+    assert perf.matches_reference and perf.result.data[2] == 13
+    assert perf.extracted.tolist() == program.code.tolist()
+
+
+def test_many_runs_at_once_one_call_per_step(predictor):
+    program = mul_program()
+    jobs = [Job(program, "multiply x by i", initial_data(program, inputs=[x, i])) for x, i in [(2, 1), (3, 5), (-4, 2), (10, 9)]]
+    calls = predictor.calls
+    runs = perform_many(predictor, jobs)
+    longest = max(r.result.steps for r in runs)
+    assert predictor.calls - calls == longest  # not one call per run and step
+    for job, run in zip(jobs, runs, strict=True):
+        ref = run_program(program, job.data, backend="reference", trace=True)
+        assert run.result.data.tolist() == ref.data.tolist()
+        assert run.result.trace.tolist() == ref.trace.tolist()
+    assert [int(r.result.data[3]) for r in runs] == [2, 15, -8, 90]
+
+
+def test_a_wrong_model_diverges_where_it_should(predictor):
+    # The network memorised mul; the reference here has row 2 write X instead of ACC.
+    program = mul_program()
+    wrong = mul_program()
+    wrong.code[2] = (5, 4, 3)
+    perf = perform(predictor, wrong, "x times i")
+    assert not perf.matches_reference
+    assert perf.first_divergence == 2  # step 1 runs row 1, step 2 runs row 2
+    assert perf.rows_matching == program.n - 1
+    # A table with a wrong branch target: the run leaves the reference on the step after.
+    table = program.code.copy()
+    table[4] = (1, 2, 5)  # I -= 1; if I <= 0 goto 5 (loops again) instead of 6
+    run = perform_many(_Table(table), [Job(program, "", program.data)], max_steps=100)[0]
+    ref = run_program(program, program.data, backend="reference", trace=True)
+    expected = next(i for i, (pc, _, v) in enumerate(ref.trace.tolist()) if pc == 4 and v <= 0) + 2
+    assert first_divergence(run.result, ref, ref.trace) == expected
+
+
+def test_bad_address_from_the_network_stops_the_run():
+    program = add_program()
+    table = program.code.copy()
+    table[2] = (0, 9, 3)  # cell 9 is outside the 3-cell memory
+    run = perform_many(_Table(table), [Job(program, "", program.data)])[0]
+    assert run.result.status.label == "bad_address" and run.result.steps == 1 and run.result.pc == 2
+
+
+def test_cli_exec_json(model_dir, capsys):
+    assert main(["exec", "--model", str(model_dir), "--program", "mul", "--inputs", "6,3", "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"status", "steps", "pc", "outputs", "memory", "matches_reference", "first_divergence", "program",
+            "rows_matching"} <= set(obj)
+    assert obj["outputs"] == {"acc": [18]} and obj["matches_reference"] and obj["first_divergence"] is None
+    assert obj["program"] == "mul" and obj["rows_matching"] == 7
+
+    assert main(["exec", "--model", str(model_dir), "--desc", "add x to y", "--set", "x=5", "--mode", "extract"]) == 0
+    out = capsys.readouterr().out
+    assert "y = 14" in out and "the network's program for add" in out
+
+    # an unseen text: the stored program the network's program matches best supplies the memory
+    assert main(["exec", "--model", str(model_dir), "--desc", "something else entirely", "--json", "--max-steps", "50"]) in (0, 1)
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert obj["program"] in ("mul", "add")
+
+    assert main(["exec", "--model", str(model_dir), "--program", "add", "--trace"]) == 0
+    out = capsys.readouterr().out
+    assert "pc 1" in out and "[0] = -4" in out
+
+    assert main(["exec", "--model", str(model_dir), "--program", "nope"]) == 2
+    assert "knows no program 'nope'" in capsys.readouterr().err
+    assert main(["exec", "--model", str(model_dir)]) == 2
+    assert "--program NAME, --desc TEXT" in capsys.readouterr().err
+    assert main(["exec", "--model", str(model_dir / "missing"), "--program", "mul"]) == 2
+    assert "no such model directory" in capsys.readouterr().err
+
+
+def test_stepwise_run_of_a_large_budget_stops_at_the_limit(predictor):
+    program = mul_program()
+    perf = perform(predictor, program, "x times i", np.array(program.data), max_steps=5)
+    assert perf.result.status.label == "step_limit" and perf.result.steps == 5 and perf.matches_reference
+
+
+def test_ext_programs_are_learned_and_performed():
+    from neural.corpus import random_corpus
+
+    corpus = random_corpus(2, 16, seed=5, isa="ext", k=8)
+    result = train(tiny(max_steps=800, until_exact=True, backbone="mlp"), corpus)
+    assert result.exact
+    net = NetworkPredictor(result.model.eval(), result.tokenizer)
+    for program in corpus.programs:
+        perf = perform(net, program, f"[prog:{program.name}]", max_steps=200)
+        reference = run_program(program, program.data, backend="reference", max_steps=200)
+        assert perf.matches_reference and perf.result.status == reference.status
+        assert perf.result.data.tolist() == reference.data.tolist()

@@ -1,0 +1,74 @@
+"""The Synthesizer model: heads from the ISA's domains, (logits, loss), refusals."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from test_neural_data import mul_program
+
+from isa.base import SynthError
+from isa.registry import get_isa
+from neural.corpus import Corpus, random_corpus
+from neural.data import encode
+from neural.model import Synthesizer, SynthesizerConfig
+from neural.tokenizer import SynthTokenizer
+
+TINY = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2}
+
+
+def config_for(corpus: Corpus, tok: SynthTokenizer, backbone: str = "bert") -> SynthesizerConfig:
+    return SynthesizerConfig(isa=corpus.isa, field_sizes=corpus.field_sizes(), vocab_size=tok.vocab_size,
+                             backbone=backbone, pad_id=tok.pad_id, **TINY)
+
+
+@pytest.mark.parametrize("isa", ["subleq", "ext"])
+def test_heads_match_the_isa_domains(isa):
+    corpus = random_corpus(2, 12, seed=0, isa=isa, k=20)
+    tok = SynthTokenizer.train(corpus)
+    model = Synthesizer(config_for(corpus, tok))
+    spec = get_isa(isa)
+    assert list(model.heads) == list(spec.field_names)
+    expected = spec.field_sizes(n=12, k=20)
+    assert model.head_sizes() == expected
+    if isa == "ext":
+        assert model.head_sizes()["op"] == len(spec.ops) == 15
+    assert model.head_sizes()["c"] == 12 and model.head_sizes()["a"] == 20
+    wide = Synthesizer(SynthesizerConfig(**{**config_for(corpus, tok).to_json(), "head_hidden": 16}))
+    assert wide.head_sizes() == expected
+
+
+def test_heads_use_the_largest_program():
+    corpus = Corpus("subleq", [mul_program(), *random_corpus(1, 9, seed=0, k=4).programs])
+    assert corpus.field_sizes() == {"a": 6, "b": 6, "c": 9}
+
+
+@pytest.mark.parametrize("backbone", ["bert", "mlp"])
+def test_forward_returns_logits_per_field_and_summed_cross_entropy(backbone):
+    corpus = Corpus("subleq", [mul_program()])
+    tok = SynthTokenizer.train(corpus)
+    torch.manual_seed(0)
+    model = Synthesizer(config_for(corpus, tok, backbone))
+    enc = encode(corpus, tok)
+    logits, loss = model(**enc.inputs(slice(None)), labels=enc.labels)
+    assert {k: tuple(v.shape) for k, v in logits.items()} == {"a": (14, 6), "b": (14, 6), "c": (14, 7)}
+    manual = sum(F.cross_entropy(logits[f], enc.labels[:, j]) for j, f in enumerate("abc"))
+    assert torch.allclose(loss, manual)
+    _, none = model(**enc.inputs(slice(None)))
+    assert none is None
+    assert model.predict(**enc.inputs(slice(0, 3))).shape == (3, 3)
+
+
+def test_classic_is_refused():
+    config = SynthesizerConfig(isa="classic", field_sizes={"a": 4, "b": 4, "c": 4}, vocab_size=10, **TINY)
+    with pytest.raises(SynthError, match="cannot learn 'classic'"):
+        Synthesizer(config)
+
+
+def test_bad_model_configs_are_clear():
+    with pytest.raises(SynthError, match="unknown keys"):
+        SynthesizerConfig.from_json({"isa": "subleq", "field_sizes": {"a": 2, "b": 2, "c": 2}, "vocab_size": 5, "colour": 1})
+    with pytest.raises(SynthError, match="do not match the fields"):
+        SynthesizerConfig.from_json({"isa": "subleq", "field_sizes": {"a": 2}, "vocab_size": 5})
+    with pytest.raises(SynthError, match="backbone"):
+        SynthesizerConfig.from_json({"isa": "subleq", "field_sizes": {"a": 2, "b": 2, "c": 2}, "vocab_size": 5, "backbone": "rnn"})
