@@ -7,7 +7,6 @@ import argparse
 import sys
 
 from cli.common import nonneg_int
-from neural.demo import DemoConfig, format_report, run_demo
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from neural.demo import DemoConfig, format_report, run_demo  # torch loads only when needed
+
     config = DemoConfig(
         isa=args.isa, backbone=args.backbone, examples=args.examples,
         programs=[p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None,
