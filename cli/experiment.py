@@ -1,4 +1,5 @@
-"""``synth experiment``: the paper's experiments (now: ``memorize``, Experiment 1)."""
+"""``synth experiment``: the paper's experiments (``memorize``, Experiment 1) and ``describe``
+(programs from descriptions, beyond the paper)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
     m.set_defaults(func=memorize_command)
+    _add_describe(ex)
 
 
 def _programs(text: str) -> list[int]:
@@ -67,6 +69,65 @@ def memorize_command(args: argparse.Namespace) -> int:
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:
         print_json([r.public() for r in rows])
+    return 0
+
+
+def _add_describe(ex: argparse._SubParsersAction) -> None:
+    d = ex.add_parser(
+        "describe",
+        help="programs from descriptions: the example library asked with seen and unseen paraphrases",
+        description="Train on the example library (one .desc per program held out) until every row is exact, then "
+        "perform every program stepwise from each training description on its .test inputs, and from the held-out "
+        ".desc and the new paraphrases of --paraphrases: how often the right program runs, and top-1 identification "
+        "(closest_program). Writes OUT/describe.md, OUT/describe.json and the models under OUT/models/.",
+    )
+    d.add_argument("--isa", default="subleq,ext", metavar="ISA,ISA", help="ISAs (default subleq,ext)")
+    d.add_argument("--backbone", choices=("bert", "mlp"), default="mlp", help="the network (default mlp)")
+    d.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="initialises the network (default 0)")
+    d.add_argument("--max-steps", type=nonneg_int, default=3000, metavar="N", help="training step cap (default 3000)")
+    d.add_argument("--programs", metavar="NAME,NAME,...", help="only these examples (default: all)")
+    d.add_argument("--examples", default="examples", metavar="DIR", help="the .sasm programs (default examples)")
+    d.add_argument("--paraphrases", metavar="FILE", help="new paraphrases: a JSON object, program name -> list of strings "
+                   "(default: heldout_paraphrases.json in --examples, if there)")
+    d.add_argument("--full", action="store_true",
+                   help="extra row: also train on every .desc and ask the seen and new paraphrases again")
+    d.add_argument("--config", metavar="FILE", help="override the training recipe with a TrainConfig YAML/TOML "
+                   "(--backbone, --seed, --max-steps and --device win)")
+    d.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    d.add_argument("--out", default="runs/describe", metavar="DIR", help="where the tables and models go (default runs/describe)")
+    d.add_argument("--json", action="store_true", help="end with a JSON list of the runs (without per-description items)")
+    d.add_argument("--progress", action="store_true", help="training progress bars")
+    d.set_defaults(func=describe_command)
+
+
+def describe_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from neural.experiments import describe
+    from neural.train import TrainConfig, pick_device
+
+    pick_device(args.device)
+    overrides = {}
+    if args.config:
+        overrides = {k: (tuple(v) if k == "betas" else v) for k, v in TrainConfig.from_file(args.config).to_json().items()}
+        for key in ("backbone", "seed", "max_steps", "until_exact", "device", "progress", "save_every"):
+            overrides.pop(key, None)
+    paraphrases = args.paraphrases
+    if paraphrases is None:
+        default = Path(args.examples) / "heldout_paraphrases.json"
+        paraphrases = str(default) if default.is_file() else None
+    config = describe.DescribeConfig(
+        isas=tuple(v.strip() for v in args.isa.split(",") if v.strip()), backbone=args.backbone, seed=args.seed,
+        max_steps=args.max_steps, examples=args.examples, paraphrases=paraphrases, full=args.full,
+        programs=None if args.programs is None else tuple(v.strip() for v in args.programs.split(",") if v.strip()),
+        device=args.device, progress=args.progress, train_overrides=overrides,
+    ).validate()
+    machine = _machine(args.device)
+    runs = describe.run(config, args.out, say=describe.stderr_say)
+    describe.write(runs, args.out, config, machine)
+    sys.stdout.write(describe.markdown(runs, machine))
+    if args.json:
+        print_json([describe.public(r) for r in runs])
     return 0
 
 

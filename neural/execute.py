@@ -88,12 +88,13 @@ class MemoPredictor:
     """A Predictor that asks the network once per (description, C_t) and remembers the
     answer. The network is deterministic, so every run performs exactly the instructions
     it would have been given at each step; loops just stop costing a network call per
-    iteration. ``calls`` counts the rows actually computed by the network."""
+    iteration. ``calls`` counts the rows the network computed, ``hits`` those remembered."""
 
     def __init__(self, predictor: Predictor) -> None:
         self.predictor = predictor
         self.memo: dict[tuple[str, int], np.ndarray] = {}
         self.calls = 0
+        self.hits = 0
 
     def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
         keys = [(d, int(t)) for d, t in zip(descriptions, instructions, strict=True)]
@@ -102,6 +103,7 @@ class MemoPredictor:
             fresh = self.predictor.rows([d for d, _ in missing], [t for _, t in missing])
             self.calls += len(missing)
             self.memo.update(zip(missing, fresh, strict=True))
+        self.hits += len(keys) - len(missing)
         if not keys:
             return np.zeros((0, 0), dtype=np.int64)
         return np.stack([self.memo[k] for k in keys])

@@ -12,9 +12,15 @@ Encoding of one training row (description d, instruction number t)::
 * [PAD] [UNK] [CLS] [SEP] [MASK] are BERT's; normalisation and pre-tokenisation are
   BERT's (lower case, accents stripped, split on whitespace and punctuation).
 
-The vocabulary is trained on the corpus's descriptions with Hugging Face ``tokenizers``,
-or read from a local pretrained tokenizer directory (``tokenizer.json`` or ``vocab.txt``)
-to which the special tokens are added. Nothing is downloaded. It is saved beside the
+The vocabulary is learned from the corpus's descriptions, through the BERT normaliser and
+pre-tokeniser of Hugging Face ``tokenizers``, deterministically: BERT's special tokens,
+then every character (and its ``##`` continuation form), then the corpus's words by
+falling frequency (ties alphabetical), up to ``vocab_size``; the ``tokenizers`` WordPiece
+model then splits an unseen word greedily into the longest known pieces, as BERT does.
+(The library's own WordPieceTrainer breaks ties between equally frequent merges in hash
+order, so the same corpus and seed gave different vocabularies and so different models.)
+Or the vocabulary is read from a local pretrained tokenizer directory (``tokenizer.json``
+or ``vocab.txt``), to which the special tokens are added. Nothing is downloaded. It is saved beside the
 model as ``tokenizer.json`` (loadable by ``tokenizers.Tokenizer.from_file`` and by
 ``transformers.PreTrainedTokenizerFast(tokenizer_file=...)``).
 """
@@ -25,7 +31,7 @@ import string
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
 from isa.base import SynthError
 from neural.corpus import Corpus, program_token
@@ -60,17 +66,13 @@ class SynthTokenizer:
 
     @classmethod
     def train(cls, corpus: Corpus, vocab_size: int = 4000) -> SynthTokenizer:
-        """WordPiece trained on every description of the corpus."""
-        tok = Tokenizer(models.WordPiece(unk_token=UNK, max_input_chars_per_word=100))
+        """WordPiece over every description of the corpus; the same corpus always gives
+        the same vocabulary and ids."""
+        names = {program_token(name) for name in corpus.names}  # special tokens, not text
+        texts = [d for p in corpus.programs for d in corpus.descriptions(p) if d not in names]
+        tok = Tokenizer(models.WordPiece(vocab=learn_vocabulary(texts, vocab_size), unk_token=UNK,
+                                         max_input_chars_per_word=100))
         _bert_pipeline(tok)
-        texts = [d for p in corpus.programs for d in corpus.descriptions(p)]
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=vocab_size,
-            special_tokens=BERT_SPECIALS,
-            initial_alphabet=list(string.ascii_lowercase + string.digits + string.punctuation),
-            show_progress=False,
-        )
-        tok.train_from_iterator(texts, trainer=trainer)
         return cls._with_specials(tok, corpus)
 
     @classmethod
@@ -139,6 +141,31 @@ class SynthTokenizer:
             mask[i, : 3 + m] = 1
         ids[:, 1] = ct
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def learn_vocabulary(texts: list[str], vocab_size: int) -> dict[str, int]:
+    """token -> id: BERT's specials, the characters (plain and ``##``), then pieces by
+    falling count (ties: longer first, then alphabetical), at most ``vocab_size`` in all
+    (the specials and characters always fit). The pieces are the corpus's words and their
+    beginnings and endings (``##`` + ending) of two or more characters, each counted over
+    the words it occurs in, so that an unseen "computing" splits as "comput ##ing"."""
+    normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)):
+            counts[word] = counts.get(word, 0) + 1
+    chars = sorted(set(string.ascii_lowercase + string.digits + string.punctuation).union(*map(set, counts)))
+    tokens = [*BERT_SPECIALS, *chars, *("##" + c for c in chars)]
+    pieces: dict[str, int] = {}
+    for word, n in counts.items():
+        for cut in range(2, len(word) + 1):
+            pieces[word[:cut]] = pieces.get(word[:cut], 0) + n
+        for cut in range(1, len(word) - 1):
+            pieces["##" + word[cut:]] = pieces.get("##" + word[cut:], 0) + n
+    ranked = sorted(pieces, key=lambda p: (-pieces[p], -len(p), p))
+    tokens += ranked[: max(0, vocab_size - len(tokens))]
+    return {t: i for i, t in enumerate(dict.fromkeys(tokens))}
 
 
 def _bert_pipeline(tok: Tokenizer) -> None:

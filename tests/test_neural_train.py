@@ -15,7 +15,7 @@ from neural import checkpoint
 from neural.corpus import Corpus, random_corpus
 from neural.train import BatchStream, TrainConfig, learning_rate, train
 
-TINY = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "progress": False}
+TINY = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 2, "num_heads": 2, "progress": False}  # one layer memorises unreliably
 
 
 def tiny(**kw) -> TrainConfig:
