@@ -5,6 +5,7 @@
 #   bash benchmarks/gpu.sh                               # (b) 65,536 programs, (c) 10^6 inputs
 #   NUMBA_ENABLE_CUDASIM=1 bash benchmarks/gpu.sh --small   # the same path in the simulator, tiny sizes
 #
+# Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it).
 # Arguments go to benchmarks/runtime_gpu.py. Results (runtime_gpu.json, the printed table,
 # nvidia-smi's view, the pytest log) go to $OUT if set, else benchmarks/out/. Takes about a
 # minute on an H100, most of it compiling and generating the batches; each part is capped.
@@ -25,6 +26,16 @@ echo "== benchmarks/runtime_gpu.py $*"
 timeout 170 python benchmarks/runtime_gpu.py "$@" | tee "$out/runtime_gpu.md"
 bench_rc=${PIPESTATUS[0]}
 [ "$bench_rc" -eq 0 ] || { echo "runtime_gpu.py failed (exit $bench_rc)"; rc=1; }
+
+if [ "${SYNTH_GPU_TABLE1:-1}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then
+    # Experiment 1 (the paper's Table 1) on the GPU: 5 seeds of N = 16, 32, 64, 128 random
+    # programs of 256 rows (RESULTS.md); each run is capped so the whole stage fits.
+    echo "== synth experiment memorize --device cuda"
+    timeout 480 python -m cli.main experiment memorize --programs 16,32,64,128 --length 256 --seeds 5 \
+        --device cuda --json --out "$out/memorize-gpu" 2>&1 | tee "$out/memorize-gpu.log" | tail -20
+    cp "$out/memorize-gpu/memorize.md" "$out/memorize-gpu.md" 2>/dev/null || echo "Table 1 did not finish"
+    cp "$out/memorize-gpu/memorize.json" "$out/memorize-gpu.json" 2>/dev/null || true
+fi
 
 echo "== pytest -m gpu"
 if [ -z "$(ls tests/test_*.py 2>/dev/null)" ]; then
