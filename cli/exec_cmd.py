@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from cli.common import parse_sets, parse_values, print_json
 from cli.run import add_run_arguments, report, result_json
-from isa.base import ISA, Domain, Status, SynthError
+from isa.base import Status, SynthError
 
 if TYPE_CHECKING:
     from neural.execute import Performance
@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def exec_command(args: argparse.Namespace) -> int:
     from isa.program import initial_data
     from neural import checkpoint
-    from neural.execute import NetworkPredictor, closest_program, perform
+    from neural.execute import MemoPredictor, NetworkPredictor, closest_program, perform
     from neural.train import pick_device
 
     if not args.program and args.desc is None:
@@ -45,7 +45,8 @@ def exec_command(args: argparse.Namespace) -> int:
     corpus = ckpt.corpus
     if args.isa is not None and args.isa != corpus.isa:
         raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")
-    predictor = NetworkPredictor.from_checkpoint(ckpt)
+    # The network is deterministic: asking it once per (description, C_t) changes no run.
+    predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
     if args.program:
         program = corpus.program(args.program)
         description = args.desc if args.desc is not None else corpus.descriptions(program)[0]
@@ -93,14 +94,6 @@ def _fields(row: Any) -> str:
     return " ".join(f"{int(x):>4}" for x in row)
 
 
-def _mnemonic(isa: ISA, row: Any) -> str:
-    for j, f in enumerate(isa.fields):
-        if f.domain is Domain.OPCODE:
-            op = int(row[j])
-            return isa.ops[op].mnemonic if 0 <= op < len(isa.ops) else "?"
-    return ""
-
-
 def print_listing(perf: Performance, out: TextIO) -> None:
     """The extracted program, one row per line; * marks a row that differs from the
     compiled program (whose row follows)."""
@@ -110,7 +103,7 @@ def print_listing(perf: Performance, out: TextIO) -> None:
              f";   # {' '.join(f'{f.name:>4}' for f in isa.fields)}"]
     for t, row in enumerate(perf.extracted):
         same = bool((row == p.code[t]).all())
-        text = f"{'*' if not same else ' '}{t:>4} {_fields(row)} {_mnemonic(isa, row)}"
+        text = f"{'*' if not same else ' '}{t:>4} {_fields(row)} {isa.mnemonic(row)}"
         if not same:
             text += f"   ; compiled: {_fields(p.code[t]).strip()}"
         lines.append(text.rstrip())
@@ -132,6 +125,6 @@ def print_trace(perf: Performance, out: TextIO) -> None:
         if pc < len(p.source_map) and p.source_map[pc] is not None:
             loc = p.source_map[pc]
             source = f"  ; {loc.file}:{loc.line}: {loc.text.strip()}"
-        lines.append(f"{i + 1:>9}  pc {pc:<6}{mark}{_fields(row)} {_mnemonic(isa, row):<7} {effect:<18}{source}")
+        lines.append(f"{i + 1:>9}  pc {pc:<6}{mark}{_fields(row)} {isa.mnemonic(row):<7} {effect:<18}{source}")
     if lines:
         out.write("\n".join(lines) + "\n")

@@ -11,7 +11,7 @@ import numpy as np
 
 from cli.common import add_word_bits, nonneg_int, parse_sets, parse_values, print_json
 from cli.loading import load_runnable
-from isa.base import Domain, Status
+from isa.base import Status
 from isa.program import Program, initial_data, read_outputs
 from isa.registry import REGISTRY
 from runtime.result import RunResult
@@ -151,7 +151,7 @@ class TracePrinter:
         row_index = pc if self.static else pc // 3
         if self.static:
             fields = " ".join(f"{x:>4}" for x in p.code[pc].tolist()) if 0 <= pc < p.n else "?"
-            mnemonic = _mnemonic(p, pc)
+            mnemonic = p.spec.mnemonic(p.code[pc])
             what = f"{fields} {mnemonic}"
         else:
             what = f"@{pc}"
@@ -161,12 +161,3 @@ class TracePrinter:
             loc = p.source_map[row_index]
             source = f"  ; {loc.file}:{loc.line}: {loc.text.strip()}"
         return f"{self.step:>9}  pc {pc:<6} {what:<28} {effect:<18}{source}"
-
-
-def _mnemonic(program: Program, pc: int) -> str:
-    isa = program.spec
-    for j, f in enumerate(isa.fields):
-        if f.domain is Domain.OPCODE:
-            op = int(program.code[pc, j])
-            return isa.ops[op].mnemonic if 0 <= op < len(isa.ops) else "?"
-    return ""

@@ -4,7 +4,6 @@ area starts in the one memory)."""
 
 from __future__ import annotations
 
-from isa.base import Domain
 from isa.program import Program
 
 
@@ -24,7 +23,7 @@ def listing(program: Program) -> str:
     labels: dict[int, list[str]] = {}
     for name, at in program.labels.items():
         labels.setdefault(at, []).append(name)
-    opcode = next((j for j, f in enumerate(isa.fields) if f.domain is Domain.OPCODE), None)
+    opcode = isa.opcode_column
     names = [f.name for f in isa.fields]
     out.append(f"{'addr' if shared else '#':>6}  " + " ".join(f"{n:>6}" for n in names) + "  " + f"{'(op)':<7}" * (opcode is not None)
                + f"{'label':<12} source")
@@ -32,10 +31,7 @@ def listing(program: Program) -> str:
     for row in range(program.n):
         at = row * scale
         fields = program.code[row].tolist()
-        op = ""
-        if opcode is not None:
-            code = fields[opcode]
-            op = f"{isa.ops[code].mnemonic if 0 <= code < len(isa.ops) else '?':<7}"
+        op = f"{isa.mnemonic(fields):<7}" if opcode is not None else ""
         loc = program.source_map[row] if row < len(program.source_map) else None
         if loc is not None:
             source = f"{loc.file + ':' + str(loc.line):<{width + 6}} {loc.text}"

@@ -101,6 +101,28 @@ class ISA:
                 return op
         raise SynthError(f"ISA {self.name!r} has no op {mnemonic!r}")
 
+    @property
+    def opcode_column(self) -> int | None:
+        """Which field is the opcode (None: the ISA has one instruction)."""
+        return next((j for j, f in enumerate(self.fields) if f.domain is Domain.OPCODE), None)
+
+    def mnemonic(self, row: Any) -> str:
+        """The op a row performs, by name ("" for an ISA without an opcode field)."""
+        j = self.opcode_column
+        if j is None:
+            return ""
+        op = int(row[j])
+        return self.ops[op].mnemonic if 0 <= op < len(self.ops) else "?"
+
+    def columns_read(self, row: Any) -> list[int]:
+        """The fields a row's instruction reads: all of them without an opcode field, else
+        the opcode and its op's operands (the others are stored as 0)."""
+        j = self.opcode_column
+        if j is None:
+            return list(range(self.width))
+        operands = self.ops[int(row[j])].operands
+        return [i for i, f in enumerate(self.fields) if i == j or f.name in operands]
+
     def domain_size(self, domain: Domain, *, n: int, k: int, word_bits: int | None = None) -> int:
         """How many values a field of this domain can take, for n rows and k data cells."""
         if domain is Domain.DATA:

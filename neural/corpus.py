@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from isa.base import ISA, Domain, SynthError
+from isa.base import ISA, SynthError
 from isa.program import Program, load_program, read_text
 from isa.registry import get_isa
 
@@ -222,11 +222,8 @@ def random_corpus(count: int, length: int, seed: int, isa: str = "subleq", k: in
 
 
 def _zero_unread_fields(spec: ISA, code: np.ndarray) -> None:
-    op_col = next((j for j, f in enumerate(spec.fields) if f.domain is Domain.OPCODE), None)
-    if op_col is None:
-        return
     for row in code[1:]:
-        op = spec.ops[int(row[op_col])]
-        for j, f in enumerate(spec.fields):
-            if j != op_col and f.name not in op.operands:
+        read = spec.columns_read(row)
+        for j in range(spec.width):
+            if j not in read:
                 row[j] = 0

@@ -128,22 +128,13 @@ class _OneRow:
         return self.row
 
 
-def fields_read(isa: ISA, row: Sequence[int]) -> list[int]:
-    """The columns of ``row`` that its instruction reads (all, without an opcode field)."""
-    op_col = next((j for j, f in enumerate(isa.fields) if f.domain is Domain.OPCODE), None)
-    if op_col is None:
-        return list(range(isa.width))
-    operands = isa.ops[int(row[op_col])].operands
-    return [j for j, f in enumerate(isa.fields) if j == op_col or f.name in operands]
-
-
 def step(isa: ISA, row: Sequence[int], memory: list[int], pc: int, n: int, word_bits: int,
          trace: list | None) -> tuple[int, int, Status | None]:
     """Perform ``row`` as instruction ``pc`` on ``memory`` (changed in place) with the
     ISA's reference semantics. Returns (pc, steps taken (0 or 1), final status or None
     to go on)."""
     k = len(memory)
-    for j in fields_read(isa, row):
+    for j in isa.columns_read(row):
         if isa.fields[j].domain is Domain.DATA and not 0 <= row[j] < k:
             return pc, 0, Status.BAD_ADDRESS
     new_pc, steps, status = isa.reference_run(_OneRow(n, pc, tuple(int(x) for x in row)), memory, pc, 1, word_bits, trace, None)
