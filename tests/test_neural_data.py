@@ -12,7 +12,7 @@ from isa.base import SynthError
 from isa.program import Program, Symbol, save_program
 from neural.corpus import Corpus, load_corpus, program_token, random_corpus
 from neural.data import encode, row_count, rows, write_dataset
-from neural.tokenizer import SynthTokenizer, instruction_token
+from neural.tokenizer import SynthTokenizer, instruction_token, learn_vocabulary
 
 
 def mul_program(name: str = "mul", descriptions: tuple[str, ...] = ("multiply x by i", "x times i")) -> Program:
@@ -117,6 +117,18 @@ def test_tokenizer_layout_and_round_trip(tmp_path):
     again = SynthTokenizer.load(tmp_path, 4096)
     assert again.encode_description("x times i") == tok.encode_description("x times i")
     assert again.vocab_size == tok.vocab_size
+
+
+def test_vocabulary_is_a_function_of_the_texts():
+    texts = ["compute the sum of a and b", "computing a product", "sum two numbers", "the product of x and y"]
+    vocab = learn_vocabulary(texts, 400)
+    assert learn_vocabulary(list(reversed(texts)), 400) == vocab  # order of the texts does not matter
+    assert list(vocab.values()) == list(range(len(vocab)))
+    assert list(vocab)[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    small = learn_vocabulary(texts, 0)  # specials and characters always fit, no pieces
+    assert "sum" not in small and "##m" in small
+    tok = SynthTokenizer.train(Corpus("subleq", [mul_program()]))
+    assert tok.tokens("multiplying") == SynthTokenizer.train(Corpus("subleq", [mul_program()])).tokens("multiplying")
 
 
 def test_tokenizer_from_local_pretrained_vocab(tmp_path):
