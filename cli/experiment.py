@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from pathlib import Path
 
 from cli.common import nonneg_int, print_json
 from isa.base import SynthError
@@ -20,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="Experiment 1: steps until N random programs are memorised (Table 1)",
         description="Train on N random subleq programs of --length rows (each named by its own token) until every "
         "field of every row is right, for each N and seed; report mean ± sample std of the steps beside the paper's "
-        "Table 1. Writes OUT/memorize.md and OUT/memorize.json.",
+        "Table 1. Writes OUT/memorize.md and OUT/memorize.json. Every finished run is recorded in OUT/trials.jsonl; "
+        "the same command again reuses the runs recorded there (an interrupted experiment resumes at the run it was in).",
     )
     m.add_argument("--programs", default="16,32,64,128", metavar="N,N,...", help="numbers of programs (default 16,32,64,128)")
     m.add_argument("--length", type=nonneg_int, default=256, metavar="L", help="rows per program (default 256)")
@@ -32,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--out", default="runs/memorize", metavar="DIR", help="where the table goes (default runs/memorize)")
     m.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
+    m.add_argument("--restart", action="store_true", help="discard the runs recorded in OUT/trials.jsonl")
     m.set_defaults(func=memorize_command)
     _add_describe(ex)
 
@@ -44,6 +47,13 @@ def _programs(text: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise SynthError("--programs needs positive numbers")
     return values
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as e:
+        raise SynthError(f"{path}: cannot remove it: {e.strerror}") from None
 
 
 def memorize_command(args: argparse.Namespace) -> int:
@@ -62,9 +72,13 @@ def memorize_command(args: argparse.Namespace) -> int:
 
     def report(trial: memorize.Trial) -> None:
         steps = trial.steps if trial.steps is not None else f"not exact in {args.max_steps}"
-        sys.stderr.write(f"synth: N={trial.programs} seed={trial.seed}: {steps} steps, {trial.seconds:.1f} s\n")
+        reused = f" (recorded in {args.out}/{memorize.TRIALS})" if trial.reused else ""
+        sys.stderr.write(f"synth: N={trial.programs} seed={trial.seed}: {steps} steps, {trial.seconds:.1f} s{reused}\n")
 
-    rows = memorize.run(_programs(args.programs), args.length, args.seeds, config, on_trial=report)
+    programs = _programs(args.programs)
+    if args.restart:
+        _discard(Path(args.out) / memorize.TRIALS)
+    rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out)
     memorize.write(rows, args.out, config, machine)
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:
@@ -101,8 +115,6 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
 
 
 def describe_command(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from neural.experiments import describe
     from neural.train import TrainConfig, pick_device
 

@@ -9,11 +9,17 @@ are those up to the first check that passes. Reported: mean and sample standard 
 
 Seed s generates the programs (``random_corpus(N, 256, s)``) and initialises the network.
 The recipe is ``recipe()``: the paper's BERT size with our optimiser settings.
+
+Given an output directory, every finished run is appended to ``OUT/trials.jsonl`` with the
+recipe it used, and a later run of the same experiment into the same directory takes the
+runs recorded there instead of training them again: an interrupted experiment resumes at
+the run it was in.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +30,8 @@ from typing import Any
 from isa.base import SynthError
 from neural.corpus import random_corpus
 from neural.train import TrainConfig, default_batch_size, train
+
+TRIALS = "trials.jsonl"
 
 # The paper's Table 1: programs -> (steps mean, steps std, batch size as printed).
 PAPER = {16: (1030, 74, 204), 32: (1366, 95, 409), 64: (1907, 153, 819), 128: (2991, 72, 1632)}
@@ -48,6 +56,7 @@ class Trial:
     seed: int
     steps: int | None  # None: not exact within max_steps
     seconds: float
+    reused: bool = False  # taken from OUT/trials.jsonl rather than trained in this run
 
 
 @dataclass
@@ -83,21 +92,85 @@ def run(
     seeds: int = 5,
     config: TrainConfig | None = None,
     on_trial: Callable[[Trial], None] | None = None,
+    out: str | Path | None = None,
 ) -> list[Row]:
-    """Every (N, seed) trial, one after the other; one Row per N."""
+    """Every (N, seed) trial, one after the other; one Row per N. With ``out``, the trials
+    recorded in ``out/trials.jsonl`` under the same recipe are reused and new ones are
+    recorded there as they finish."""
     if seeds < 1:
         raise SynthError("--seeds must be at least 1")
     config = config or recipe()
+    done = load_trials(out, config) if out is not None else {}
     rows = []
     for n in programs:
         trials = []
         for seed in range(seeds):
-            trial = run_trial(n, length, seed, config)
+            trial = done.get((n, length, seed))
+            if trial is None:
+                trial = run_trial(n, length, seed, config)
+                if out is not None:
+                    record_trial(out, trial, length, config)
             trials.append(trial)
             if on_trial is not None:
                 on_trial(trial)
         rows.append(summarise(n, length, trials))
     return rows
+
+
+def _recipe_key(config: TrainConfig) -> dict[str, Any]:
+    """What makes two trials comparable: the recipe less the seed (each trial's own) and
+    the progress bar."""
+    key = config.to_json()
+    key.pop("seed", None)
+    key.pop("progress", None)
+    return json.loads(json.dumps(key))
+
+
+def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, int], Trial]:
+    """(programs, length, seed) -> Trial, from ``out/trials.jsonl``. A last line cut short
+    by an interruption is ignored; trials of another recipe are an error (they would not
+    be comparable)."""
+    path = Path(out) / TRIALS
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as e:
+        raise SynthError(f"{path}: cannot read the recorded runs: {e}") from None
+    key = _recipe_key(config)
+    done = {}
+    for i, line in enumerate(lines):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            if i == len(lines) - 1:
+                continue  # the line being written when the run was interrupted
+            raise SynthError(f"{path}:{i + 1}: not a JSON line; remove the file to start the experiment over") from None
+        try:
+            if obj["recipe"] != key:
+                raise SynthError(f"{path}: holds runs of another recipe; use another --out, or --restart to discard them")
+            steps = obj["steps"]
+            trial = Trial(int(obj["programs"]), int(obj["seed"]), None if steps is None else int(steps),
+                          float(obj["seconds"]), reused=True)
+            done[(trial.programs, int(obj["length"]), trial.seed)] = trial
+        except (KeyError, TypeError, ValueError):
+            raise SynthError(f"{path}:{i + 1}: not a recorded run; remove the file to start the experiment over") from None
+    return done
+
+
+def record_trial(out: str | Path, trial: Trial, length: int, config: TrainConfig) -> None:
+    """Append one finished trial to ``out/trials.jsonl`` and make it durable."""
+    out = Path(out)
+    line = json.dumps({"programs": trial.programs, "length": length, "seed": trial.seed, "steps": trial.steps,
+                       "seconds": trial.seconds, "recipe": _recipe_key(config)})
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / TRIALS, "a") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise SynthError(f"{out / TRIALS}: cannot record the run: {e.strerror}") from None
 
 
 def summarise(programs: int, length: int, trials: list[Trial]) -> Row:
