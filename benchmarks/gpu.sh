@@ -5,7 +5,9 @@
 #   bash benchmarks/gpu.sh                               # (b) 65,536 programs, (c) 10^6 inputs
 #   NUMBA_ENABLE_CUDASIM=1 bash benchmarks/gpu.sh --small   # the same path in the simulator, tiny sizes
 #
-# Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it).
+# Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it). Each stage is
+# capped: SYNTH_GPU_BENCH_S (default 170 s), SYNTH_GPU_TABLE1_S (480 s), SYNTH_GPU_TEST_S (90 s);
+# the Table 1 runs that finish within the cap are kept in memorize-gpu/trials.jsonl.
 # Arguments go to benchmarks/runtime_gpu.py. Results (runtime_gpu.json, the printed table,
 # nvidia-smi's view, the pytest log) go to $OUT if set, else benchmarks/out/. Takes about a
 # minute on an H100, most of it compiling and generating the batches; each part is capped.
@@ -23,7 +25,7 @@ fi
 python -c 'import sys, numpy, numba; print("python", sys.version.split()[0], "numpy", numpy.__version__, "numba", numba.__version__)'
 
 echo "== benchmarks/runtime_gpu.py $*"
-timeout 170 python benchmarks/runtime_gpu.py "$@" | tee "$out/runtime_gpu.md"
+timeout "${SYNTH_GPU_BENCH_S:-170}" python benchmarks/runtime_gpu.py "$@" | tee "$out/runtime_gpu.md"
 bench_rc=${PIPESTATUS[0]}
 [ "$bench_rc" -eq 0 ] || { echo "runtime_gpu.py failed (exit $bench_rc)"; rc=1; }
 
@@ -31,10 +33,11 @@ if [ "${SYNTH_GPU_TABLE1:-1}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ];
     # Experiment 1 (the paper's Table 1) on the GPU: 5 seeds of N = 16, 32, 64, 128 random
     # programs of 256 rows (RESULTS.md); each run is capped so the whole stage fits.
     echo "== synth experiment memorize --device cuda"
-    timeout 480 python -m cli.main experiment memorize --programs 16,32,64,128 --length 256 --seeds 5 \
+    timeout "${SYNTH_GPU_TABLE1_S:-480}" python -m cli.main experiment memorize --programs 16,32,64,128 --length 256 --seeds 5 \
         --device cuda --json --out "$out/memorize-gpu" 2>&1 | tee "$out/memorize-gpu.log" | tail -20
     cp "$out/memorize-gpu/memorize.md" "$out/memorize-gpu.md" 2>/dev/null || echo "Table 1 did not finish"
     cp "$out/memorize-gpu/memorize.json" "$out/memorize-gpu.json" 2>/dev/null || true
+    cp "$out/memorize-gpu/trials.jsonl" "$out/memorize-gpu-trials.jsonl" 2>/dev/null || true
 fi
 
 echo "== pytest -m gpu"
@@ -43,7 +46,7 @@ if [ -z "$(ls tests/test_*.py 2>/dev/null)" ]; then
 elif ! python -c 'import pytest, hypothesis' 2>/dev/null; then
     echo "pytest or hypothesis is not installed here: skipped"
 else
-    timeout 90 python -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$out/pytest-gpu.txt"
+    timeout "${SYNTH_GPU_TEST_S:-90}" python -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$out/pytest-gpu.txt"
     test_rc=${PIPESTATUS[0]}
     # 5: no test carries the gpu mark
     if [ "$test_rc" -ne 0 ] && [ "$test_rc" -ne 5 ]; then echo "pytest -m gpu failed (exit $test_rc)"; rc=1; fi

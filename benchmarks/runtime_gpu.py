@@ -30,7 +30,7 @@ from common import environment, fmt_rate, out_dir, same_results, write_json  # n
 from isa.registry import get_isa  # noqa: E402
 from runtime.batch import make_batch  # noqa: E402
 from runtime.cpu import run_batch_cpu  # noqa: E402
-from runtime.cuda import run_batch_cuda  # noqa: E402
+from runtime.cuda import THREADS_PER_BLOCK, run_batch_cuda  # noqa: E402
 from runtime.cuda_support import cuda_module, require_cuda, simulated  # noqa: E402
 from runtime.result import BatchResult  # noqa: E402
 
@@ -46,6 +46,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--c-inputs", type=int, help="(c): inputs (default 1000000; 64 with --small)")
     p.add_argument("--c-b", type=int, help="(c): additions per run (default 200; 20 with --small)")
     p.add_argument("--check-programs", type=int, default=0, help="(b): check only the first N programs against the CPU (default all)")
+    p.add_argument("--threads-per-block", type=int, default=None, help="CUDA block size (default runtime.cuda.THREADS_PER_BLOCK)")
     p.add_argument("--out", help="results folder (default $OUT, else benchmarks/out)")
     args = p.parse_args()
     small = args.small
@@ -77,7 +78,7 @@ def on_cpu(wl: workloads.Workload, batch: Any, rows: int) -> BatchResult:
     return r
 
 
-def bench(wl: workloads.Workload, layouts: list[str], repeat: int, check_rows: int) -> list[dict[str, Any]]:
+def bench(wl: workloads.Workload, layouts: list[str], repeat: int, check_rows: int, threads: int) -> list[dict[str, Any]]:
     isa = get_isa("subleq")
     batch = make_batch(isa, wl.code, wl.data, word_bits=workloads.WORD_BITS, where=f"workload {wl.name}")
     P = batch.programs
@@ -91,7 +92,7 @@ def bench(wl: workloads.Workload, layouts: list[str], repeat: int, check_rows: i
         for rep in range(repeat):
             t0 = time.perf_counter()
             r = run_batch_cuda(isa, batch.code, batch.data.copy(), batch.n, batch.k, batch.pc, max_steps=wl.max_steps,
-                               word_bits=batch.word_bits, layout=layout)
+                               word_bits=batch.word_bits, layout=layout, threads_per_block=threads)
             wall = time.perf_counter() - t0
             wl.check(r.data, r.steps, r.status)
             part = BatchResult(r.data[:rows], r.steps[:rows], r.pc[:rows], r.status[:rows])
@@ -110,7 +111,8 @@ def bench(wl: workloads.Workload, layouts: list[str], repeat: int, check_rows: i
 
 def markdown(rows: list[dict[str, Any]], env: dict[str, Any], repeat: int) -> str:
     lines = [
-        f"GPU: {env['device']['name']}. Median of {repeat} kernel runs (the kernel alone: no compilation, no transfers).",
+        f"GPU: {env['device']['name']}, {env['threads_per_block']} threads per block. Median of {repeat} kernel runs "
+        "(the kernel alone: no compilation, no transfers).",
         "",
         "| workload | layout | steps | median kernel time | steps/s | target | met |",
         "|---|---|---:|---:|---:|---:|---|",
@@ -140,11 +142,13 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     wl_b = workloads.random_programs(programs=args.b_programs, max_steps=args.b_max_steps)
     print(f"{wl_b.description} ...", file=sys.stderr, flush=True)
-    rows += bench(wl_b, ["per_program"], args.repeat, args.check_programs)
+    threads = args.threads_per_block or THREADS_PER_BLOCK
+    env["threads_per_block"] = threads
+    rows += bench(wl_b, ["per_program"], args.repeat, args.check_programs, threads)
     del wl_b
     wl_c = workloads.multiply(inputs=args.c_inputs, b=args.c_b)
     print(f"{wl_c.description} ...", file=sys.stderr, flush=True)
-    rows += bench(wl_c, ["columns", "columns_local", "per_program"], args.repeat, 0)
+    rows += bench(wl_c, ["columns", "columns_local", "per_program"], args.repeat, 0, threads)
     text = markdown(rows, env, args.repeat)
     print(text)
     out = out_dir(args.out) / ("runtime_gpu_small.json" if args.small else "runtime_gpu.json")

@@ -49,6 +49,23 @@ def test_subtraction_wraps_at_every_width(device: str, bits: int) -> None:
     assert r.data.tolist() == [0, 1, hi, lo, -1]
 
 
+@pytest.mark.parametrize("k", [5, 40_000, 70_000])
+def test_addresses_past_int16_and_int32_code(device: str, k: int) -> None:
+    """The CUDA launcher narrows its copy of the code to int16 or int32 when the fields
+    fit (runtime.cuda.code_dtype): addresses that need the wider types run the same."""
+    from runtime.cuda import code_dtype
+
+    far = k - 1
+    code = [[0, 0, 0], [far, 1, 2], [1, far, 0]]  # D[1] -= D[far]; D[far] -= D[1]; halt
+    data = np.zeros(k, np.int64)
+    data[far], data[1] = 7, 2
+    r = run_on(device, "subleq", code, data)
+    assert r.status == Status.HALTED and r.steps == 2
+    assert (r.data[1], r.data[far]) == (-5, 12)
+    assert code_dtype(np.array(code)) == (np.int16 if k < 2**15 else np.int32)
+    assert code_dtype(np.array([[0, 2**31, 0]])) == np.int64 and code_dtype(np.zeros((0, 3), np.int64)) == np.int16
+
+
 def test_one_row_falls_off_whatever_the_budget(device: str) -> None:
     for budget in (0, 5):
         r = run_on(device, "subleq", [[0, 0, 0]], [0], max_steps=budget)
