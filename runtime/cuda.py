@@ -11,10 +11,10 @@ function. Three launchers:
   per-thread local array (interleaved across threads by the hardware, cached in L1),
   runs there, and copies them back.
 
-The device copy of the code is the narrowest of int16, int32 and int64 that holds its
-fields (addresses and opcodes, validated on load): a step reads a row, and 65,536 programs
-of 256 rows take 400 MB as int64 but 100 MB as int16, which keeps more of them in the L2
-cache. Numba compiles one kernel per code type; the memory cells stay int64.
+The device copy of the code is the narrowest of uint8, int16, int32 and int64 that holds
+its fields (addresses and opcodes, validated on load): a step reads a row, and 65,536
+programs of 256 rows take 400 MB as int64 but 50 MB as uint8, which keeps more of them in
+the L2 cache. Numba compiles one kernel per code type; the memory cells stay int64.
 
 Timing covers the kernel alone: the kernels are compiled and the data copied to the
 device before the clock starts, and copied back after it stops.
@@ -89,10 +89,12 @@ def kernels(isa: ISA) -> dict[str, Any]:
 
 
 def code_dtype(code: np.ndarray) -> type:
-    """The narrowest of int16, int32, int64 that holds every field of ``code``."""
+    """The narrowest of uint8, int16, int32, int64 that holds every field of ``code``."""
     if code.size == 0:
-        return np.int16
+        return np.uint8
     lo, hi = int(code.min()), int(code.max())
+    if lo >= 0 and hi <= 255:
+        return np.uint8
     for dtype in (np.int16, np.int32):
         if np.iinfo(dtype).min <= lo and hi <= np.iinfo(dtype).max:
             return dtype

@@ -49,9 +49,9 @@ def test_subtraction_wraps_at_every_width(device: str, bits: int) -> None:
     assert r.data.tolist() == [0, 1, hi, lo, -1]
 
 
-@pytest.mark.parametrize("k", [5, 40_000, 70_000])
+@pytest.mark.parametrize("k", [5, 300, 40_000, 70_000])
 def test_addresses_past_int16_and_int32_code(device: str, k: int) -> None:
-    """The CUDA launcher narrows its copy of the code to int16 or int32 when the fields
+    """The CUDA launcher narrows its copy of the code to uint8, int16 or int32 when the fields
     fit (runtime.cuda.code_dtype): addresses that need the wider types run the same."""
     from runtime.cuda import code_dtype
 
@@ -62,8 +62,9 @@ def test_addresses_past_int16_and_int32_code(device: str, k: int) -> None:
     r = run_on(device, "subleq", code, data)
     assert r.status == Status.HALTED and r.steps == 2
     assert (r.data[1], r.data[far]) == (-5, 12)
-    assert code_dtype(np.array(code)) == (np.int16 if k < 2**15 else np.int32)
-    assert code_dtype(np.array([[0, 2**31, 0]])) == np.int64 and code_dtype(np.zeros((0, 3), np.int64)) == np.int16
+    assert code_dtype(np.array(code)) == (np.uint8 if k <= 256 else np.int16 if k < 2**15 else np.int32)
+    assert code_dtype(np.array([[0, 2**31, 0]])) == np.int64 and code_dtype(np.zeros((0, 3), np.int64)) == np.uint8
+    assert code_dtype(np.array([[0, 300, 0]])) == np.int16 and code_dtype(np.array([[-1, 2, 0]])) == np.int16
 
 
 def test_one_row_falls_off_whatever_the_budget(device: str) -> None:
