@@ -13,8 +13,11 @@ import json
 import sys
 from pathlib import Path
 
-VARIANTS = {"holdout": "one .desc held out", "full": "every .desc (extra)"}
-UNSEEN = {"heldout_desc": "held-out .desc", "new": "new paraphrases"}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
+
+from neural.experiments.describe import MODEL_NAMES, SET_NAMES  # noqa: E402
+
+UNSEEN = {name: SET_NAMES[name].removeprefix("(b) ") for name in ("heldout_desc", "new")}
 
 
 def load(arg: str) -> dict:
@@ -53,7 +56,7 @@ def training_table(rows: dict) -> list[str]:
     for (isa, backbone, variant), runs in rows.items():
         seen = [r["sets"]["seen"] for r in runs]
         out.append(
-            f"| {isa} | {backbone} | {VARIANTS.get(variant, variant)} | {runs[0]['programs']} "
+            f"| {isa} | {backbone} | {MODEL_NAMES.get(variant, variant)} | {runs[0]['programs']} "
             f"| {runs[0]['training']['descriptions']} | {seen[0]['runs']} "
             f"| {figures([s['runs_matched'] for s in seen])} "
             f"| {figures([r['training']['steps'] for r in runs])} "
@@ -77,7 +80,7 @@ def unseen_table(rows: dict) -> list[str]:
             words = sets[0]["identified_words"]  # no network: the same in every file
             programs = runs[0]["programs"]
             out.append(
-                f"| {isa} | {backbone} | {VARIANTS.get(variant, variant)} | {label} | {n} "
+                f"| {isa} | {backbone} | {MODEL_NAMES.get(variant, variant)} | {label} | {n} "
                 f"| {rate([s['right_program'] for s in sets], n)} "
                 f"| {rate([s['identified'] for s in sets], n)} "
                 f"| {rate([s['identified_share'] for s in sets], n)} "

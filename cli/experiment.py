@@ -49,13 +49,6 @@ def _programs(text: str) -> list[int]:
     return values
 
 
-def _discard(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as e:
-        raise SynthError(f"{path}: cannot remove it: {e.strerror}") from None
-
-
 def memorize_command(args: argparse.Namespace) -> int:
     from neural.experiments import memorize
     from neural.train import TrainConfig, pick_device
@@ -77,7 +70,7 @@ def memorize_command(args: argparse.Namespace) -> int:
 
     programs = _programs(args.programs)
     if args.restart:
-        _discard(Path(args.out) / memorize.TRIALS)
+        memorize.discard_trials(args.out)
     rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out)
     memorize.write(rows, args.out, config, machine)
     sys.stdout.write(memorize.markdown(rows, machine))

@@ -405,6 +405,19 @@ def load_image(path: str | Path, word_bits: int = 16, memory_size: int = 0) -> P
     return program.validate(str(path))
 
 
+def append_line(path: str | Path, line: str) -> None:
+    """Append one line to a log file and make it durable (an interruption can cut only the
+    line being written, which readers of such logs skip)."""
+    path = Path(path)
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise SynthError(f"{path}: cannot append: {e.strerror}") from None
+
+
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write a file so that readers see the old content or the new, never a torn one."""
     path = Path(path)

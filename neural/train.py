@@ -337,5 +337,6 @@ def _write_metrics(out: str | Path, history: list[dict[str, Any]]) -> None:
 
 
 def _append_metrics(out: str | Path, record: dict[str, Any]) -> None:
-    with open(Path(out) / METRICS_FILE, "a") as f:
-        f.write(json.dumps(record) + "\n")
+    from isa.program import append_line
+
+    append_line(Path(out) / METRICS_FILE, json.dumps(record))

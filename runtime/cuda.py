@@ -129,11 +129,14 @@ def run_batch_cuda(
         raise SynthError(f"unknown CUDA layout {layout!r} (per_program, columns, columns_local)")
     if layout != "per_program" and code.shape[0] != 1:
         raise SynthError(f"the {layout} layout runs one program over many memories: code must be (1, n, fields)")
+    if not 1 <= threads_per_block <= 1024:
+        raise SynthError(f"threads per block must lie in [1, 1024], not {threads_per_block}")
     kernel = kernels(isa)[layout]
     P = data.shape[0]
+    dtype = code_dtype(code)
     if layout == "per_program" and code.shape[0] == 1 and P > 1:
         code = np.broadcast_to(code, (P, *code.shape[1:]))
-    code = np.ascontiguousarray(code, dtype=code_dtype(code))
+    code = np.ascontiguousarray(code, dtype=dtype)
     host_data = np.ascontiguousarray(data.T if layout != "per_program" else data, dtype=np.int64)
     shift = shift_for(word_bits)
     inp, out, io = batch_io()
@@ -150,8 +153,6 @@ def run_batch_cuda(
 
     d_arrays = [cuda.to_device(np.ascontiguousarray(a)) for a in arrays]
     d_results = [cuda.to_device(r) for r in results]
-    if not 1 <= threads_per_block <= 1024:
-        raise SynthError(f"threads per block must lie in [1, 1024], not {threads_per_block}")
     blocks = max(1, (P + threads_per_block - 1) // threads_per_block)
     cuda.synchronize()
     t0 = time.perf_counter()

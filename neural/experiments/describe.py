@@ -435,6 +435,7 @@ def _frac(k: int, n: int) -> str:
 
 
 SET_NAMES = {"seen": "(a) training descriptions", "heldout_desc": "(b) held-out .desc", "new": "(b) new paraphrases"}
+MODEL_NAMES = {"holdout": "one .desc held out", "full": "every .desc (extra)"}
 
 
 def markdown(runs: list[Run], machine: str = "") -> str:
@@ -485,7 +486,7 @@ def markdown(runs: list[Run], machine: str = "") -> str:
 
 
 def _model(r: Run) -> str:
-    return "one .desc held out" if r.variant == "holdout" else "every .desc (extra)"
+    return MODEL_NAMES[r.variant]
 
 
 def write(runs: list[Run], out: str | Path, config: DescribeConfig, machine: str = "") -> dict[str, Any]:

@@ -19,7 +19,6 @@ the run it was in.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -160,17 +159,24 @@ def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, in
 
 def record_trial(out: str | Path, trial: Trial, length: int, config: TrainConfig) -> None:
     """Append one finished trial to ``out/trials.jsonl`` and make it durable."""
+    from isa.program import append_line
+
     out = Path(out)
-    line = json.dumps({"programs": trial.programs, "length": length, "seed": trial.seed, "steps": trial.steps,
-                       "seconds": trial.seconds, "recipe": _recipe_key(config)})
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with open(out / TRIALS, "a") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
     except OSError as e:
-        raise SynthError(f"{out / TRIALS}: cannot record the run: {e.strerror}") from None
+        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
+    append_line(out / TRIALS, json.dumps({"programs": trial.programs, "length": length, "seed": trial.seed,
+                                          "steps": trial.steps, "seconds": trial.seconds, "recipe": _recipe_key(config)}))
+
+
+def discard_trials(out: str | Path) -> None:
+    """Forget the runs recorded in ``out/trials.jsonl`` (``--restart``)."""
+    path = Path(out) / TRIALS
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as e:
+        raise SynthError(f"{path}: cannot remove it: {e.strerror}") from None
 
 
 def summarise(programs: int, length: int, trials: list[Trial]) -> Row:
