@@ -1,5 +1,5 @@
-"""``synth experiment``: the paper's experiments (``memorize``, Experiment 1) and ``describe``
-(programs from descriptions, beyond the paper)."""
+"""``synth experiment``: the paper's experiments (``memorize``, Experiment 1; ``sst2``,
+Experiments 2 and 3) and ``describe`` (programs from descriptions, beyond the paper)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
     m.add_argument("--restart", action="store_true", help="discard the runs recorded in OUT/trials.jsonl")
     m.set_defaults(func=memorize_command)
+    _add_sst2(ex)
     _add_describe(ex)
 
 
@@ -76,6 +77,62 @@ def memorize_command(args: argparse.Namespace) -> int:
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:
         print_json([r.public() for r in rows])
+    return 0
+
+
+def _add_sst2(ex: argparse._SubParsersAction) -> None:
+    s = ex.add_parser(
+        "sst2",
+        help="Experiments 2 and 3: SST-2 as a BERT classifier, a soft-instruction and a soft-imperative program",
+        description="Train and validate, for each task and seed, a BERT classifier (baseline), the Synthesizer on "
+        "'Classify this input: {text}' -> subleq(&(-class), &label, 0) (soft-instruction), and the Synthesizer on 'As long "
+        "as the input text is positive run {program} [SEP] {text}' -> the program's row or the halt tuple "
+        "(soft-imperative), one recipe for all three; then perform every dev sentence through each Synthesizer. Writes "
+        "OUT/sst2.md, OUT/sst2.json and OUT/sst2.png (the paper's Figure 3), keeps each model under "
+        "OUT/models/TASK-seedS/, records each finished trial in OUT/trials.jsonl and resumes from there (an "
+        "unfinished trial resumes from its last saved step).",
+    )
+    s.add_argument("--task", default="all", metavar="TASK",
+                   help="baseline, soft-instruction, soft-imperative, all, or a comma-separated list (default all)")
+    s.add_argument("--seeds", type=nonneg_int, default=5, metavar="N", help="seeds 0 .. N-1 (default 5)")
+    s.add_argument("--data", metavar="DIR", help="a GLUE-format SST-2 directory (train.tsv, dev.tsv), or 'hub' for the "
+                   "datasets library (default ../shared/data/sst2 when it exists)")
+    s.add_argument("--epochs", type=float, default=2.0, metavar="E", help="passes over the training sentences (default 2)")
+    s.add_argument("--max-train", type=nonneg_int, metavar="M", help="train on the first M training sentences only")
+    s.add_argument("--backbone", choices=("scratch", "pretrained"), default="scratch",
+                   help="BERT from scratch (the paper's), or the packaged pretrained encoder (default scratch)")
+    s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    s.add_argument("--config", metavar="FILE", help="override the recipe with a TrainConfig YAML/TOML")
+    s.add_argument("--out", default="runs/sst2", metavar="DIR", help="where tables, models and records go (default runs/sst2)")
+    s.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--restart", action="store_true", help="discard the trials recorded in OUT/trials.jsonl")
+    s.set_defaults(func=sst2_command)
+
+
+def sst2_command(args: argparse.Namespace) -> int:
+    from neural.experiments import sst2, sst2_data, trials
+    from neural.experiments.soft_programs import TASKS
+    from neural.train import TrainConfig
+
+    tasks = TASKS if args.task == "all" else tuple(t.strip() for t in args.task.split(",") if t.strip())
+    overrides = {}
+    if args.config:
+        overrides = {k: v for k, v in TrainConfig.overrides_from_file(args.config).items()
+                     if k not in ("seed", "device", "progress", "max_steps", "warmup_steps", "backbone")}
+    config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
+                             backbone=args.backbone, device=args.device, progress=not args.no_progress,
+                             recipe=sst2.recipe(args.backbone, **overrides)).validate()
+    data = sst2_data.load(args.data).limited(args.max_train)
+    if args.restart:
+        trials.discard(args.out)
+    records = sst2.run(config, data, args.out, say=lambda line: sys.stderr.write(line + "\n"))
+    machine = _machine(args.device)
+    sst2.write(records, args.out, config, machine, "synth " + " ".join(sys.argv[1:]) if sys.argv[1:] else "synth experiment sst2",
+               data.source)
+    sys.stdout.write(sst2.markdown(sst2.summarise(records), machine))
+    if args.json:
+        print_json([sst2.public(r) for r in sst2.summarise(records)])
     return 0
 
 

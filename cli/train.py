@@ -27,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_corpus_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="the run directory (checkpoints, metrics, plot)")
     p.add_argument("--config", metavar="FILE", help="a TrainConfig as YAML or TOML (flags given here override it)")
-    p.add_argument("--backbone", choices=("bert", "mlp"))
+    p.add_argument("--backbone", choices=("bert", "mlp", "pretrained"),
+                   help="bert (from scratch, the default), mlp (feed-forward), or pretrained (BERT from the packaged "
+                   "all-MiniLM-L6-v2 encoder, with its tokenizer)")
     p.add_argument("--max-steps", type=nonneg_int, metavar="N")
     p.add_argument("--until-exact", action="store_true", default=None, help="stop at the first evaluation where every instruction is exact")
     p.add_argument("--device", choices=("cpu", "cuda"))
@@ -36,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup-steps", type=nonneg_int, metavar="N")
     p.add_argument("--eval-every", type=nonneg_int, metavar="N", help="evaluate every row this often (default 25)")
     p.add_argument("--save-every", type=nonneg_int, metavar="N", help="checkpoint this often (default 500)")
-    p.add_argument("--pretrained", metavar="DIR", help="start from a local pretrained BERT directory")
+    p.add_argument("--pretrained", metavar="DIR", help="start from a local pretrained BERT directory ('minilm': the packaged one)")
     p.add_argument("--tokenizer", metavar="DIR", help="use a local pretrained tokenizer directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = p.add_mutually_exclusive_group()

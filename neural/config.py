@@ -13,12 +13,15 @@ from isa.base import SynthError
 from neural.model import BACKBONES
 
 SCHEDULES = ("constant", "linear", "inverse_sqrt")
+# "pretrained": the BERT backbone started from the packaged pretrained encoder (neural/pretrained.py)
+# with its own tokenizer, unless ``pretrained`` / ``tokenizer`` name other local directories.
+TRAIN_BACKBONES = (*BACKBONES, "pretrained")
 
 
 @dataclass
 class TrainConfig:
     # the network
-    backbone: str = "bert"  # "bert" or "mlp"
+    backbone: str = "bert"  # "bert", "mlp", or "pretrained" (bert from the packaged encoder)
     hidden_size: int = 256
     intermediate_size: int = 1024
     num_layers: int = 4
@@ -28,8 +31,8 @@ class TrainConfig:
     embedding_std: float | None = 1.0  # std of the token embeddings' initialisation (None: init_std)
     readout: str = "cls"  # bert: read the final [CLS] state ("cls") or the mean over the tokens ("mean")
     head_hidden: int = 0  # 0: linear heads; else one hidden GELU layer of this width in each head
-    pretrained: str | None = None  # local directory of a pretrained BERT to start from
-    tokenizer: str | None = None  # local directory of a pretrained tokenizer (else: trained on the corpus)
+    pretrained: str | None = None  # a pretrained BERT to start from: "minilm" (packaged) or a local directory
+    tokenizer: str | None = None  # a local pretrained tokenizer directory (else: trained on the corpus; the encoder's own for "pretrained")
     vocab_size: int = 4000  # WordPiece vocabulary trained on the descriptions (before special tokens)
     # the optimisation
     lr: float = 2e-3
@@ -54,8 +57,8 @@ class TrainConfig:
     RESUMABLE = ("max_steps", "until_exact", "eval_every", "save_every", "device", "progress")
 
     def validate(self) -> TrainConfig:
-        if self.backbone not in BACKBONES:
-            raise SynthError(f"backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
+        if self.backbone not in TRAIN_BACKBONES:
+            raise SynthError(f"backbone must be one of {', '.join(TRAIN_BACKBONES)}, not {self.backbone!r}")
         if self.schedule not in SCHEDULES:
             raise SynthError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         for name in ("max_steps", "warmup_steps"):
@@ -98,25 +101,40 @@ class TrainConfig:
     @classmethod
     def from_file(cls, path: str | Path) -> TrainConfig:
         """A YAML (.yaml, .yml) or TOML (.toml) file of TrainConfig keys."""
-        from isa.program import read_text
+        return cls.from_dict(_read_mapping(Path(path)), str(path))
 
-        path = Path(path)
-        text = read_text(path, "config file")
-        if path.suffix.lower() == ".toml":
-            try:
-                obj = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as e:
-                raise SynthError(f"{path}: malformed TOML: {e}") from None
-        elif path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+    @classmethod
+    def overrides_from_file(cls, path: str | Path) -> dict[str, Any]:
+        """Only the keys a file sets, checked and typed as ``from_file`` does (for recipes
+        whose own values differ from TrainConfig's defaults)."""
+        obj = _read_mapping(Path(path))
+        config = cls.from_dict(obj, str(path))
+        return {key: getattr(config, key) for key in obj}
 
-            try:
-                obj = yaml.safe_load(text)
-            except yaml.YAMLError as e:
-                raise SynthError(f"{path}: malformed YAML: {str(e).splitlines()[0]}") from None
-        else:
-            raise SynthError(f"{path}: a training config is a .yaml, .yml or .toml file")
-        return cls.from_dict(obj if obj is not None else {}, str(path))
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    from isa.program import read_text
+
+    text = read_text(path, "config file")
+    if path.suffix.lower() == ".toml":
+        try:
+            obj = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise SynthError(f"{path}: malformed TOML: {e}") from None
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            obj = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise SynthError(f"{path}: malformed YAML: {str(e).splitlines()[0]}") from None
+    else:
+        raise SynthError(f"{path}: a training config is a .yaml, .yml or .toml file")
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise SynthError(f"{path}: must be a mapping of settings")
+    return obj
 
 
 def _coerce(key: str, value: Any, default: Any, where: str) -> Any:

@@ -107,9 +107,17 @@ class Encoded:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
-    def inputs(self, index: torch.Tensor | slice) -> dict[str, torch.Tensor]:
-        return {"input_ids": self.input_ids[index], "attention_mask": self.attention_mask[index],
-                "token_type_ids": self.token_type_ids[index]}
+    def inputs(self, index: torch.Tensor | slice, trim: bool = False) -> dict[str, torch.Tensor]:
+        """The model inputs of the rows ``index``; ``trim`` drops the columns that are
+        padding in every one of them (padding is on the right, so no real token moves)."""
+        mask = self.attention_mask[index]
+        width = int(mask.sum(1).max()) if trim and len(mask) else mask.shape[1]
+        return {"input_ids": self.input_ids[index][:, :width], "attention_mask": mask[:, :width],
+                "token_type_ids": self.token_type_ids[index][:, :width]}
+
+    def lengths(self) -> torch.Tensor:
+        """(R,) the real tokens of each row."""
+        return self.attention_mask.sum(1)
 
     def to(self, device: torch.device | str) -> Encoded:
         return Encoded(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.token_type_ids,
@@ -117,7 +125,7 @@ class Encoded:
 
 
 def encode(corpus: Corpus, tokenizer: SynthTokenizer) -> Encoded:
-    """Tokenise each description once and lay out every row as model inputs."""
+    """Tokenise each description once and lay out every row of the corpus as model inputs."""
     descs: list[list[int]] = []
     instr: list[int] = []
     labels: list[torch.Tensor] = []
@@ -133,3 +141,21 @@ def encode(corpus: Corpus, tokenizer: SynthTokenizer) -> Encoded:
     batch = tokenizer.batch(descs, torch.tensor(instr, dtype=torch.long))
     return Encoded(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"],
                    torch.cat(labels), torch.tensor(owner, dtype=torch.long))
+
+
+def encode_rows(corpus: Corpus, tokenizer: SynthTokenizer, chosen: list[Row]) -> Encoded:
+    """Model inputs for chosen rows (a task that asks one instruction per description,
+    such as the soft programs of neural/experiments/soft_programs.py); a row's labels may
+    differ from its program's code there (a negative text's halt tuple)."""
+    if not chosen:
+        raise SynthError("no rows to encode")
+    index = {name: i for i, name in enumerate(corpus.names)}
+    unknown = sorted({r.program for r in chosen} - set(index))
+    if unknown:
+        raise SynthError(f"rows name programs the corpus lacks: {unknown[:3]}")
+    texts = list(dict.fromkeys(r.description for r in chosen))
+    ids = dict(zip(texts, tokenizer.encode_descriptions(texts), strict=True))
+    batch = tokenizer.batch([ids[r.description] for r in chosen], torch.tensor([r.instruction for r in chosen], dtype=torch.long))
+    return Encoded(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"],
+                   torch.tensor([r.labels for r in chosen], dtype=torch.long),
+                   torch.tensor([index[r.program] for r in chosen], dtype=torch.long))

@@ -57,7 +57,7 @@ class SynthesizerConfig:
     pad_id: int = 0
     readout: str = "cls"  # bert: h = the final [CLS] state ("cls") or the mean over the real tokens ("mean")
     head_hidden: int = 0  # 0: each head is one linear layer; else Linear(H, head_hidden) -> GELU -> Linear(head_hidden, classes)
-    pretrained: str | None = None  # a local directory with a pretrained BERT (config.json + weights)
+    pretrained: str | None = None  # "minilm" (the packaged encoder, neural/pretrained.py) or a local BERT directory
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -205,17 +205,7 @@ def _head(hidden: int, inner: int, classes: int) -> nn.Module:
     return nn.Sequential(nn.Linear(hidden, inner), nn.GELU(), nn.Linear(inner, classes))
 
 
-def _pretrained_bert(directory: str, vocab_size: int) -> nn.Module:
-    from pathlib import Path
+def _pretrained_bert(name: str, vocab_size: int) -> nn.Module:
+    from neural import pretrained
 
-    from transformers import BertModel
-
-    d = Path(directory)
-    if not (d / "config.json").is_file():
-        raise SynthError(f"{d}: not a pretrained model directory (no config.json)")
-    try:
-        bert = BertModel.from_pretrained(str(d), local_files_only=True, add_pooling_layer=False)
-    except (OSError, ValueError) as e:
-        raise SynthError(f"{d}: cannot load a pretrained BERT: {str(e).splitlines()[0][:200]}") from None
-    bert.resize_token_embeddings(vocab_size)
-    return bert
+    return pretrained.load_bert(pretrained.resolve(name), vocab_size)

@@ -39,6 +39,7 @@ from neural.corpus import Corpus, program_token
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 BERT_SPECIALS = [PAD, UNK, CLS, SEP, MASK]
 FILE = "tokenizer.json"
+MAX_DESCRIPTION_TOKENS = 509  # 512 positions less [CLS], [C:t] and [SEP]
 
 
 def instruction_token(t: int) -> str:
@@ -76,7 +77,7 @@ class SynthTokenizer:
         return cls._with_specials(tok, corpus)
 
     @classmethod
-    def from_pretrained_dir(cls, directory: str | Path, corpus: Corpus) -> SynthTokenizer:
+    def from_pretrained_dir(cls, directory: str | Path, corpus: Corpus | None) -> SynthTokenizer:
         """A local pretrained tokenizer (``tokenizer.json``, or a BERT ``vocab.txt``)."""
         d = Path(directory)
         if (d / FILE).is_file():
@@ -95,10 +96,24 @@ class SynthTokenizer:
         return cls._with_specials(tok, corpus)
 
     @classmethod
-    def _with_specials(cls, tok: Tokenizer, corpus: Corpus) -> SynthTokenizer:
-        tok.add_special_tokens([program_token(name) for name in corpus.names])
-        tok.add_special_tokens([instruction_token(t) for t in range(corpus.max_n)])
-        return cls(tok, corpus.max_n)
+    def from_texts(cls, texts: list[str], corpus: Corpus | None, vocab_size: int = 4000) -> SynthTokenizer:
+        """WordPiece learned from ``texts`` (not the corpus's descriptions), with the
+        corpus's special tokens (none but [C:0] without a corpus): one vocabulary shared by
+        tasks whose corpora differ."""
+        tok = Tokenizer(models.WordPiece(vocab=learn_vocabulary(texts, vocab_size), unk_token=UNK,
+                                         max_input_chars_per_word=100))
+        _bert_pipeline(tok)
+        return cls._with_specials(tok, corpus)
+
+    @classmethod
+    def _with_specials(cls, tok: Tokenizer, corpus: Corpus | None) -> SynthTokenizer:
+        tok.no_padding()  # a pretrained tokenizer.json may pad or truncate; batches are laid out here
+        tok.no_truncation()
+        tok.add_special_tokens(BERT_SPECIALS)  # already in the vocabulary: "[SEP]" in a text is then [SEP]
+        max_n = corpus.max_n if corpus is not None else 1
+        tok.add_special_tokens([program_token(name) for name in (corpus.names if corpus is not None else [])])
+        tok.add_special_tokens([instruction_token(t) for t in range(max_n)])
+        return cls(tok, max_n)
 
     # -- files ----------------------------------------------------------------------------
 
@@ -117,29 +132,44 @@ class SynthTokenizer:
 
     def encode_description(self, text: str) -> list[int]:
         """The description's token ids, without [CLS]/[SEP]."""
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
+        return self._checked(self.tokenizer.encode(text, add_special_tokens=False).ids, text)
+
+    def encode_descriptions(self, texts: list[str]) -> list[list[int]]:
+        """``encode_description`` of many texts at once (the library's batch encoder)."""
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [self._checked(e.ids, t) for e, t in zip(encodings, texts, strict=True)]
+
+    @staticmethod
+    def _checked(ids: list[int], text: str) -> list[int]:
+        if len(ids) > MAX_DESCRIPTION_TOKENS:
+            raise SynthError(f"the description {text[:60]!r}... has {len(ids)} tokens; at most {MAX_DESCRIPTION_TOKENS} fit "
+                             "a BERT of 512 positions")
+        return ids
 
     def tokens(self, text: str) -> list[str]:
         return self.tokenizer.encode(text, add_special_tokens=False).tokens
 
-    def batch(self, descriptions: list[list[int]], instructions: torch.Tensor) -> dict[str, torch.Tensor]:
+    def batch(self, descriptions: list[list[int]], instructions: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Model inputs for B rows: ``descriptions[i]`` (ids from ``encode_description``)
         at instruction ``instructions[i]``. Returns input_ids, attention_mask and
-        token_type_ids, each (B, L) int64, padded on the right with [PAD]."""
+        token_type_ids, each (B, L) int64, padded on the right with [PAD]. Without
+        instructions, the plain text layout of a sequence classifier: [CLS] text [SEP]."""
         B = len(descriptions)
-        L = 3 + max(len(d) for d in descriptions)
+        lead = 1 if instructions is None else 2  # [CLS] (and [C:t])
+        L = lead + 1 + max(len(d) for d in descriptions)
         ids = torch.full((B, L), self.pad_id, dtype=torch.long)
         types = torch.zeros((B, L), dtype=torch.long)
         mask = torch.zeros((B, L), dtype=torch.long)
-        ct = self.ct_base + instructions.to(torch.long).cpu()  # (B,)
         for i, d in enumerate(descriptions):
             m = len(d)
             ids[i, 0] = self.cls_id
-            ids[i, 2 : 2 + m] = torch.tensor(d, dtype=torch.long)
-            ids[i, 2 + m] = self.sep_id
-            types[i, 2 : 3 + m] = 1
-            mask[i, : 3 + m] = 1
-        ids[:, 1] = ct
+            ids[i, lead : lead + m] = torch.tensor(d, dtype=torch.long)
+            ids[i, lead + m] = self.sep_id
+            if instructions is not None:
+                types[i, lead : lead + m + 1] = 1
+            mask[i, : lead + m + 1] = 1
+        if instructions is not None:
+            ids[:, 1] = self.ct_base + instructions.to(torch.long).cpu()  # (B,)
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 

