@@ -124,3 +124,19 @@ def same_results(what: str, a: Any, b: Any, keys: tuple[str, ...] = ("data", "st
 
 def fmt_rate(steps_per_second: float) -> str:
     return f"{steps_per_second:.3g}".replace("e+0", "e").replace("e+", "e")
+
+
+def write_block(path: Path, name: str, body: str, written_by: str) -> bool:
+    """Put ``body`` between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in the Markdown
+    file ``path`` (appended at the end the first time); the rest of the file is left alone.
+    Returns whether the file changed."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    block = f"{begin}\n<!-- written by: {written_by} -->\n{body.rstrip()}\n{end}"
+    doc = path.read_text() if path.exists() else ""
+    if begin in doc and end in doc:
+        new = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end):]
+    else:
+        new = doc.rstrip("\n") + ("\n\n" if doc else "") + block + "\n"
+    if new != doc:
+        path.write_text(new)
+    return new != doc

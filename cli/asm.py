@@ -32,7 +32,12 @@ def asm_command(args: argparse.Namespace) -> int:
     from compiler.listing import listing
 
     try:
-        program = compile_file(args.file, isa=args.isa, word_bits=args.word_bits)
+        if args.file.lower().endswith(".json"):  # a program file: list it (or convert it) as it is
+            from cli.loading import load_runnable
+
+            program = load_runnable(args.file, args.isa, args.word_bits)
+        else:
+            program = compile_file(args.file, isa=args.isa, word_bits=args.word_bits)
     except CompileError as e:
         sys.stdout.flush()
         sys.stderr.write(f"{e}\n")

@@ -64,3 +64,48 @@ def add_word_bits(parser: argparse.ArgumentParser) -> None:
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=nonneg_int, metavar="T",
+                        help="torch CPU threads (default: the cores other processes leave idle, measured at start: "
+                        "on a 2-core machine with one core busy, 1; two threads there spin-wait on each other)")
+
+
+def idle_cores(seconds: float = 0.1) -> float:
+    """How many cores the machine left idle over ``seconds`` (from /proc/stat; all of
+    them where it cannot be read)."""
+    import os
+    import time
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as f:
+                values = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values), idle
+
+    cores = os.cpu_count() or 1
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    if first is None or second is None or second[0] == first[0]:
+        return float(cores)
+    return cores * (second[1] - first[1]) / (second[0] - first[0])
+
+
+def set_torch_threads(requested: int | None) -> int:
+    """Set torch's CPU threads: ``requested``, else $SYNTH_THREADS, else as many as there
+    are idle cores (at least 1)."""
+    import os
+
+    import torch
+
+    env = os.environ.get("SYNTH_THREADS", "")
+    if not requested and env.isdigit() and int(env) > 0:
+        requested = int(env)
+    threads = requested if requested else max(1, min(torch.get_num_threads(), round(idle_cores())))
+    torch.set_num_threads(threads)
+    return threads

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import nonneg_int
+from cli.common import add_threads, nonneg_int, set_torch_threads
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--out", metavar="DIR", help="keep the trained checkpoint here (then `synth exec --model DIR ...`)")
+    add_threads(p)
     p.set_defaults(func=demo_command)
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from neural.demo import DemoConfig, format_report, run_demo  # torch loads only when needed
 
     config = DemoConfig(

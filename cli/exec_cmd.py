@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cli.common import parse_sets, parse_values, print_json
+from cli.common import add_threads, parse_sets, parse_values, print_json, set_torch_threads
 from cli.run import add_run_arguments, report, result_json
 from isa.base import Status, SynthError
 
@@ -29,11 +29,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--desc", metavar="TEXT", help="a description for the network to read")
     p.add_argument("--mode", choices=("stepwise", "extract"), default="stepwise")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--resume", metavar="STATE.json",
+                   help="continue a run from the memory and pc of its --json output (or of the state an interrupted run saved)")
     add_run_arguments(p)
+    add_threads(p)
     p.set_defaults(func=exec_command)
 
 
 def exec_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from isa.program import initial_data
     from neural import checkpoint
     from neural.execute import MemoPredictor, NetworkPredictor, closest_program, perform
@@ -58,8 +62,27 @@ def exec_command(args: argparse.Namespace) -> int:
         raise SynthError(f"{program.name} was built for {program.word_bits}-bit words, not {args.word_bits}")
     sets = parse_sets(args.set)
     inputs = parse_values(args.inputs, "--inputs value") if args.inputs is not None else None
-    data = initial_data(program, sets, inputs)
-    perf = perform(predictor, program, description, data, mode=args.mode, max_steps=args.max_steps)
+    start_pc = None
+    machine = program
+    if args.resume:
+        from cli.run import resumed
+
+        machine, start_pc = resumed(program, args.resume, None)
+    data = initial_data(machine, sets, inputs)
+    from neural.execute import Interrupted
+
+    progress = Progress()
+    try:
+        perf = perform(predictor, program, description, data, mode=args.mode, max_steps=args.max_steps, pc=start_pc,
+                       progress=progress)
+    except Interrupted as stop:
+        progress.done()
+        run = stop.runs[0].result
+        state = save_interrupted(program, run)
+        sys.stderr.write(f"synth: interrupted after {run.steps:,} neural steps at pc {run.pc}; the memory and pc are in {state}: "
+                         f"continue with the same command and --resume {state}\n")
+        return 130
+    progress.done()
     side = sys.stderr if args.json else sys.stdout
     if args.mode == "extract":
         print_listing(perf, side)
@@ -76,7 +99,48 @@ def exec_command(args: argparse.Namespace) -> int:
         else:
             sys.stderr.write(f"synth: the neural run ({args.mode}) leaves the reference run of {program.name} "
                              f"at step {perf.first_divergence}\n")
-    return 0 if perf.result.status == Status.HALTED else 1
+    return 0 if perf.result.status == Status.HALTED and perf.matches_reference else 1
+
+
+class Progress:
+    """After a second of stepwise neural execution, one status line on stderr (updated each
+    second) with the steps so far, so that a long or endless run shows itself."""
+
+    def __init__(self, after: float = 1.0) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.next = self.start + after
+        self.shown = False
+
+    def __call__(self, steps: int, live: int) -> None:
+        now = self.clock()
+        if now < self.next:
+            return
+        self.next = now + 1.0
+        self.shown = True
+        rate = steps / max(1e-9, now - self.start)
+        sys.stderr.write(f"\rsynth: {steps:,} neural steps ({rate:,.0f}/s; Ctrl-C stops and says how to resume)")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            self.shown = False
+
+
+def save_interrupted(program: Any, result: Any) -> str:
+    """Write the run's state (the --json keys that --resume reads) beside the user."""
+    import json
+    from pathlib import Path
+
+    from isa.program import write_atomic
+
+    path = Path(f"synth-exec-{program.name or 'run'}.state.json")
+    obj = result_json(program, result)
+    write_atomic(path, json.dumps(obj) + "\n")
+    return str(path)
 
 
 def performance_json(perf: Performance) -> dict[str, Any]:
@@ -116,7 +180,8 @@ def print_trace(perf: Performance, out: TextIO) -> None:
     p = perf.program
     isa = p.spec
     rows = [row for _, row in perf.instructions] if perf.instructions else None
-    lines = []
+    lines = [f"{'step':>9}  {'pc':<9}{' '.join(f'{f.name:>4}' for f in isa.fields)} {'mnemonic':<7} {'effect':<18}  ; source"
+             "   (! the network's instruction differs from the compiled one)"]
     for i, (pc, addr, value) in enumerate(perf.result.trace.tolist()):
         row = rows[i] if rows is not None else tuple(int(x) for x in perf.extracted[pc])
         mark = "!" if tuple(int(x) for x in p.code[pc]) != tuple(row) else " "
@@ -126,5 +191,5 @@ def print_trace(perf: Performance, out: TextIO) -> None:
             loc = p.source_map[pc]
             source = f"  ; {loc.file}:{loc.line}: {loc.text.strip()}"
         lines.append(f"{i + 1:>9}  pc {pc:<6}{mark}{_fields(row)} {isa.mnemonic(row):<7} {effect:<18}{source}")
-    if lines:
+    if len(lines) > 1:
         out.write("\n".join(lines) + "\n")

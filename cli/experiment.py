@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from cli.common import nonneg_int, print_json
+from cli.common import add_threads, nonneg_int, print_json, set_torch_threads
 from isa.base import SynthError
 
 
@@ -35,22 +35,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
     m.add_argument("--restart", action="store_true", help="discard the runs recorded in OUT/trials.jsonl")
+    add_threads(m)
     m.set_defaults(func=memorize_command)
     _add_sst2(ex)
     _add_describe(ex)
 
 
-def _programs(text: str) -> list[int]:
+def _programs(text: str, length: int) -> list[int]:
+    from neural.corpus import check_fits_memory
+
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise SynthError(f"--programs {text!r}: expected numbers separated by commas") from None
+        raise SynthError(f"--programs {text!r}: expected numbers separated by commas (such as 16,32,64)") from None
     if not values or any(v < 1 for v in values):
         raise SynthError("--programs needs positive numbers")
+    for v in values:
+        check_fits_memory(v, max(1, length))
     return values
 
 
 def memorize_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from neural.experiments import memorize
     from neural.train import TrainConfig, pick_device
 
@@ -69,7 +75,7 @@ def memorize_command(args: argparse.Namespace) -> int:
         reused = f" (recorded in {args.out}/{memorize.TRIALS})" if trial.reused else ""
         sys.stderr.write(f"synth: N={trial.programs} seed={trial.seed}: {steps} steps, {trial.seconds:.1f} s{reused}\n")
 
-    programs = _programs(args.programs)
+    programs = _programs(args.programs, args.length)
     if args.restart:
         memorize.discard_trials(args.out)
     rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out)
@@ -107,10 +113,12 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("--restart", action="store_true", help="discard the trials recorded in OUT/trials.jsonl")
+    add_threads(s)
     s.set_defaults(func=sst2_command)
 
 
 def sst2_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from neural.experiments import sst2, sst2_data, trials
     from neural.experiments.soft_programs import TASKS
     from neural.train import TrainConfig
@@ -161,10 +169,12 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
     d.add_argument("--out", default="runs/describe", metavar="DIR", help="where the tables and models go (default runs/describe)")
     d.add_argument("--json", action="store_true", help="end with a JSON list of the runs (without per-description items)")
     d.add_argument("--progress", action="store_true", help="training progress bars")
+    add_threads(d)
     d.set_defaults(func=describe_command)
 
 
 def describe_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from neural.experiments import describe
     from neural.train import TrainConfig, pick_device
 

@@ -11,6 +11,8 @@ from isa.program import Program, load_image, load_program
 def load_runnable(path: str, isa: str | None = None, word_bits: int | None = None, memory_size: int | None = None) -> Program:
     """A program file (``.json``), an assembly source (``.sasm``), or with ``--isa classic``
     a memory image (integers separated by whitespace or commas)."""
+    if Path(path).is_dir():
+        raise SynthError(f"{path}: is a directory, not a program (give a .sasm source, a program .json or an image)")
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
         program = load_program(path)

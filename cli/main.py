@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(parser, list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.func(args) or 0)
     except SynthError as e:
@@ -57,6 +58,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write(f"synth: internal error: {type(e).__name__}: {e} (SYNTH_DEBUG=1 shows where)\n")
         return 2
+
+
+NEGATIVE = re.compile(r"^-(\d|\.\d|'.')")  # -7, -7,3, -.5, -'a': a value, never one of our flags
+
+
+def join_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """argparse reads ``--inputs -7,3`` as two flags: join a value that starts with a minus
+    sign to the flag before it (``--inputs=-7,3``) wherever that flag takes a value."""
+    takes_value = _value_flags(parser)
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in takes_value and NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def _value_flags(parser: argparse.ArgumentParser) -> set[str]:
+    flags: set[str] = set()
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps its actions here
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for sub in action.choices.values():
+                flags |= _value_flags(sub)
+        elif action.option_strings and action.nargs != 0:
+            flags.update(action.option_strings)
+    return flags
 
 
 def _flush_quietly() -> None:

@@ -138,8 +138,14 @@ class TracePrinter:
         self.step = 0
         self.static = program.spec.static_code
 
+    def header(self) -> str:
+        """The names of the columns, printed above the first step."""
+        p = self.program
+        what = " ".join(f"{f.name:>4}" for f in p.spec.fields) + " mnemonic" if self.static else "@pc"
+        return f"{'step':>9}  {'pc':<9} {what:<28} {'effect':<18}  ; source"
+
     def __call__(self, rows: np.ndarray) -> None:
-        lines = []
+        lines = [self.header()] if self.step == 0 and len(rows) else []
         for pc, addr, value in rows.tolist():
             self.step += 1
             lines.append(self.format(pc, addr, value))

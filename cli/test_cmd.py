@@ -64,6 +64,13 @@ def test_command(args: argparse.Namespace) -> int:
                 say("ERROR", where, "does not compile")
                 return  # the same error on every ISA: say it once
 
+    from pathlib import Path
+
+    from isa.base import SynthError
+
+    for path in args.files:  # a file that is not there is bad input (exit 2), not a failing test
+        if not Path(path).is_file():
+            raise SynthError(f"{path}: {'is a directory, not a source file' if Path(path).is_dir() else 'no such file'}")
     for path in args.files:
         for program in programs(path):
             assert isinstance(program, Program)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.common import nonneg_int, print_json
+from cli.common import add_threads, nonneg_int, print_json, set_torch_threads
 from cli.dataset import add_corpus_arguments, corpus_from_args
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--resume", action="store_true", help="require a checkpoint in --out to resume (default: resume if there is one)")
     group.add_argument("--restart", action="store_true", help="discard the run in --out and start over")
+    add_threads(p)
     p.set_defaults(func=train_command)
 
 
@@ -52,27 +53,36 @@ FLAGS = {"backbone": "backbone", "max_steps": "max_steps", "until_exact": "until
          "save_every": "save_every", "pretrained": "pretrained", "tokenizer": "tokenizer"}
 
 
-def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+def train_config_from_args(args: argparse.Namespace) -> tuple[TrainConfig, set[str]]:
+    """The run's TrainConfig (file, then flags) and the keys the user chose explicitly."""
     from neural.train import TrainConfig
 
-    config = TrainConfig.from_file(args.config) if args.config else TrainConfig()
+    given: set[str] = set()
+    config = TrainConfig()
+    if args.config:
+        overrides = TrainConfig.overrides_from_file(args.config)
+        config = TrainConfig.from_file(args.config)
+        given |= set(overrides)
     for flag, key in FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
             setattr(config, key, value)
+            given.add(key)
     if args.seed is not None:
         config.seed = args.seed
+        given.add("seed")
     if args.no_progress:
         config.progress = False
-    return config.validate()
+    return config.validate(), given
 
 
 def train_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
     from neural import checkpoint
     from neural.train import train
 
     corpus = corpus_from_args(args)
-    config = train_config_from_args(args)
+    config, given = train_config_from_args(args)
     out = Path(args.out)
     if args.restart and out.exists():
         if not checkpoint.has_checkpoint(out):
@@ -80,7 +90,11 @@ def train_command(args: argparse.Namespace) -> int:
 
             raise SynthError(f"--restart: {out} holds no training run (not removing it)")
         shutil.rmtree(out)
-    result = train(config, corpus, out, resume=True if args.resume else None)
+    if checkpoint.has_checkpoint(out) and "max_steps" in given:
+        done = int(checkpoint.read_config(checkpoint.resolve(out))["state"].get("step", 0))
+        if config.max_steps <= done:
+            sys.stderr.write(f"synth: {out} is already at step {done} (--max-steps {config.max_steps}): nothing to do\n")
+    result = train(config, corpus, out, resume=True if args.resume else None, given=given)
     sys.stderr.write(f"synth: {'exact' if result.exact else 'not exact'} after {result.steps} steps; checkpoint {result.checkpoint}\n")
     print_json(result.summary())
     return 1 if config.until_exact and not result.exact else 0

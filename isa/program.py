@@ -428,6 +428,7 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     except OSError as e:
         raise SynthError(f"{path}: cannot write: {e.strerror}") from None
     try:
+        os.fchmod(fd, default_mode())  # mkstemp makes it 0600; a written file gets the user's umask like any other
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -439,6 +440,13 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
         except OSError:
             pass
         raise SynthError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode a new file (or directory) gets under the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
 
 
 def save_program(program: Program, path: str | Path) -> None:
@@ -457,8 +465,10 @@ def initial_data(
     w = program.word_bits
     if inputs is not None:
         cells = program.input_cells()
-        if len(inputs) > len(cells):
-            raise SynthError(f"{len(inputs)} input values given but the program has {len(cells)} input cells ({', '.join(program.inputs) or 'none declared'})")
+        if len(inputs) != len(cells):
+            raise SynthError(f"{len(inputs)} input value{'s' if len(inputs) != 1 else ''} given but the program has "
+                             f"{len(cells)} input cell{'s' if len(cells) != 1 else ''} ({', '.join(program.inputs) or 'none declared'}); "
+                             "give one value per cell, or set a label's first cells with --set NAME=V1,...")
         for addr, v in zip(cells, inputs, strict=False):
             data[addr] = to_word(v, w, "input value")
     for name, values in (sets or {}).items():

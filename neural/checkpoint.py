@@ -33,7 +33,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from isa.base import SynthError
-from isa.program import read_text, write_atomic
+from isa.program import default_mode, read_text, write_atomic
 from neural.corpus import Corpus
 from neural.model import Synthesizer, SynthesizerConfig
 from neural.tokenizer import SynthTokenizer
@@ -182,14 +182,15 @@ def save(
         out.mkdir(parents=True, exist_ok=True)
         name = f"checkpoint-{int(state['step']):06d}"
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=out))
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / MODEL_FILE))
+        os.chmod(tmp, default_mode(directory=True))  # mkdtemp makes it 0700
+        save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
         config = {"format": FORMAT, "version": VERSION, "model": model.config.to_json(), "train": train, "state": state}
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n")
         tokenizer.save(tmp)
         (tmp / CORPUS_FILE).write_text(json.dumps(corpus.to_json()) + "\n")
         if optimizer is not None:
             tensors, groups = optimizer_state(optimizer)
-            save_file(tensors, str(tmp / OPTIM_FILE))
+            save_tensors(tensors, tmp / OPTIM_FILE)
             (tmp / OPTIM_JSON).write_text(json.dumps(groups) + "\n")
         _fsync_dir(tmp)
         target = out / name
@@ -203,6 +204,12 @@ def save(
         return target
     except OSError as e:
         raise SynthError(f"{out}: cannot write the checkpoint: {e.strerror or e}") from None
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """safetensors' save_file, with the file given the user's umask (it writes 0600)."""
+    save_file(tensors, str(path))
+    os.chmod(path, default_mode())
 
 
 def clean_temporaries(out: str | Path) -> None:

@@ -206,6 +206,7 @@ def random_corpus(count: int, length: int, seed: int, isa: str = "subleq", k: in
         raise SynthError("--random needs at least 1 program")
     if length < 1:
         raise SynthError("--length must be at least 1")
+    check_fits_memory(count, length)
     k = length if k is None else k
     rng = np.random.default_rng(seed)
     programs = []
@@ -219,6 +220,24 @@ def random_corpus(count: int, length: int, seed: int, isa: str = "subleq", k: in
         program = Program(isa=spec.name, code=code, data=data, word_bits=spec.default_word_bits, name=f"rand{i}")
         programs.append(program.validate(f"random program {i}"))
     return Corpus(isa=spec.name, programs=programs, source="random")
+
+
+BYTES_PER_ROW = 200  # what one training row costs in memory (code, data, and the encoded row's tensors)
+
+
+def check_fits_memory(count: int, length: int) -> None:
+    """Refuse at once a corpus whose rows could not fit this machine's memory (rather than
+    building it until memory runs out)."""
+    import os
+
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 1 << 40
+    need = count * length * BYTES_PER_ROW
+    if need > physical:
+        raise SynthError(f"{count:,} programs of {length:,} rows are {count * length:,} training rows, about "
+                         f"{need / 2**30:,.0f} GiB; this machine has {physical / 2**30:,.0f} GiB")
 
 
 def _zero_unread_fields(spec: ISA, code: np.ndarray) -> None:

@@ -24,7 +24,7 @@ memory of the corpus, which can be larger than this program's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -147,11 +147,22 @@ def step(isa: ISA, row: Sequence[int], memory: list[int], pc: int, n: int, word_
 @dataclass
 class Job:
     """One run: ``program`` supplies the machine (n rows, memory size, word width, the
-    memory image unless ``data`` is given); the network reads ``description``."""
+    memory image unless ``data`` is given); the network reads ``description``; the run
+    starts at ``pc`` (default: the ISA's start)."""
 
     program: Program
     description: str
     data: np.ndarray | None = None
+    pc: int | None = None
+
+
+class Interrupted(Exception):  # noqa: N818 - it is what happened, not an error
+    """Ctrl-C during ``perform_many``: ``runs`` are the runs as far as they got (each
+    with status step_limit unless it had ended), so they can be reported and resumed."""
+
+    def __init__(self, runs: list[NeuralRun]) -> None:
+        super().__init__("interrupted")
+        self.runs = runs
 
 
 @dataclass
@@ -160,42 +171,52 @@ class NeuralRun:
     instructions: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (pc, row given) per step
 
 
-def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_000_000_000) -> list[NeuralRun]:
+def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_000_000_000,
+                 progress: Callable[[int, int], None] | None = None) -> list[NeuralRun]:
     """Stepwise neural runs, all at once: each step makes one network call for every run
-    still going, then performs each run's instruction with its ISA's step."""
+    still going, then performs each run's instruction with its ISA's step.
+    ``progress(steps, live)`` is called after each step (the most steps any run has taken,
+    the runs still going); Ctrl-C raises ``Interrupted`` with the runs as far as they got."""
     if max_steps < 0:
         raise SynthError("the step limit must be >= 0")
     isas = [j.program.spec for j in jobs]
     memories = [[int(x) for x in (j.program.data if j.data is None else j.data)] for j in jobs]
-    pcs = [isa.start_pc for isa in isas]
+    pcs = [isa.start_pc if j.pc is None else int(j.pc) for isa, j in zip(isas, jobs, strict=True)]
     steps = [0] * len(jobs)
     status: list[Status | None] = [None] * len(jobs)
     traces: list[list] = [[] for _ in jobs]
     given: list[list] = [[] for _ in jobs]
     live = list(range(len(jobs)))
-    while live:
-        asking = []
-        for r in live:
-            if pcs[r] >= jobs[r].program.n:
-                status[r] = Status.FELL_OFF
-            elif steps[r] == max_steps:
-                status[r] = Status.STEP_LIMIT
-            else:
-                asking.append(r)
-        if not asking:
-            break
-        rows = predictor.rows([jobs[r].description for r in asking], [pcs[r] for r in asking])  # (len(asking), F)
-        for r, row in zip(asking, rows, strict=True):
-            given[r].append((pcs[r], tuple(int(x) for x in row)))
-            p = jobs[r].program
-            pcs[r], taken, status[r] = step(isas[r], row, memories[r], pcs[r], p.n, p.word_bits, traces[r])
-            steps[r] += taken
-        live = [r for r in asking if status[r] is None]
-    return [
-        NeuralRun(RunResult(Status.STEP_LIMIT if status[r] is None else status[r], steps[r], pcs[r], np.array(memories[r], dtype=np.int64),
-                            np.array(traces[r], dtype=np.int64).reshape(-1, 3)), given[r])
-        for r in range(len(jobs))
-    ]
+
+    def results() -> list[NeuralRun]:
+        return [NeuralRun(RunResult(Status.STEP_LIMIT if status[r] is None else status[r], steps[r], pcs[r],
+                                    np.array(memories[r], dtype=np.int64), np.array(traces[r], dtype=np.int64).reshape(-1, 3)),
+                          given[r]) for r in range(len(jobs))]
+
+    try:
+        while live:
+            asking = []
+            for r in live:
+                if pcs[r] >= jobs[r].program.n:
+                    status[r] = Status.FELL_OFF
+                elif steps[r] == max_steps:
+                    status[r] = Status.STEP_LIMIT
+                else:
+                    asking.append(r)
+            if not asking:
+                break
+            rows = predictor.rows([jobs[r].description for r in asking], [pcs[r] for r in asking])  # (len(asking), F)
+            for r, row in zip(asking, rows, strict=True):
+                given[r].append((pcs[r], tuple(int(x) for x in row)))
+                p = jobs[r].program
+                pcs[r], taken, status[r] = step(isas[r], row, memories[r], pcs[r], p.n, p.word_bits, traces[r])
+                steps[r] += taken
+            live = [r for r in asking if status[r] is None]
+            if progress is not None:
+                progress(max(steps[r] for r in asking), len(live))
+    except KeyboardInterrupt:
+        raise Interrupted(results()) from None
+    return results()
 
 
 # -- extraction ---------------------------------------------------------------------------------
@@ -207,7 +228,7 @@ def extract(predictor: Predictor, description: str, n: int) -> np.ndarray:
     return predictor.rows([description] * n, list(range(n)))
 
 
-def run_extracted(code: np.ndarray, program: Program, data: np.ndarray, max_steps: int) -> NeuralRun:
+def run_extracted(code: np.ndarray, program: Program, data: np.ndarray, max_steps: int, pc: int | None = None) -> NeuralRun:
     """Run an extracted program on ``program``'s machine: on the fast runtime when every
     field is in range for it, otherwise with the ISA's step (which stops with
     ``bad_address`` at a row that names a cell outside the memory)."""
@@ -215,8 +236,8 @@ def run_extracted(code: np.ndarray, program: Program, data: np.ndarray, max_step
     try:
         candidate.validate("extracted program")
     except SynthError:
-        return perform_many(_Table(code), [Job(program, "", data)], max_steps)[0]
-    result = run_program(candidate, data, backend="cpu", max_steps=max_steps, trace=True)
+        return perform_many(_Table(code), [Job(program, "", data, pc)], max_steps)[0]
+    result = run_program(candidate, data, backend="cpu", max_steps=max_steps, trace=True, pc=pc)
     return NeuralRun(result)
 
 
@@ -265,12 +286,12 @@ class Performance:
         return self.first_divergence is None
 
 
-def compare(program: Program, data: np.ndarray, run: NeuralRun, max_steps: int) -> tuple[RunResult, int | None]:
+def compare(program: Program, data: np.ndarray, run: NeuralRun, max_steps: int, pc: int | None = None) -> tuple[RunResult, int | None]:
     """The reference run (fast runtime) and the first divergence from it. The reference
     is traced only as far as the neural run went, plus one step."""
-    reference = run_program(program, data, backend="cpu", max_steps=max_steps)
+    reference = run_program(program, data, backend="cpu", max_steps=max_steps, pc=pc)
     limit = min(max_steps, run.result.steps + 1)
-    traced = run_program(program, data, backend="cpu", max_steps=limit, trace=True)
+    traced = run_program(program, data, backend="cpu", max_steps=limit, trace=True, pc=pc)
     return reference, first_divergence(run.result, reference, traced.trace)
 
 
@@ -287,17 +308,21 @@ def perform(
     *,
     mode: str = "stepwise",
     max_steps: int = 1_000_000_000,
+    pc: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Performance:
-    """Perform ``program``'s machine from the network's reading of ``description``."""
+    """Perform ``program``'s machine from the network's reading of ``description``,
+    from ``pc`` (default: the ISA's start; a resumed run) and compare it with the
+    reference run from the same memory and pc."""
     if mode not in MODES:
         raise SynthError(f"unknown mode {mode!r} (choose {', '.join(MODES)})")
     data = program.data.copy() if data is None else np.asarray(data, dtype=np.int64)
     code = extract(predictor, description, program.n)
     if mode == "stepwise":
-        run = perform_many(predictor, [Job(program, description, data)], max_steps)[0]
+        run = perform_many(predictor, [Job(program, description, data, pc)], max_steps, progress)[0]
     else:
-        run = run_extracted(code, program, data, max_steps)
-    reference, divergence = compare(program, data, run, max_steps)
+        run = run_extracted(code, program, data, max_steps, pc)
+    reference, divergence = compare(program, data, run, max_steps, pc)
     return Performance(program, mode, run.result, reference, divergence, rows_matching(code, program), code, run.instructions)
 
 

@@ -18,7 +18,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,21 +203,26 @@ def train(
     *,
     resume: bool | None = None,
     on_step: Callable[[int], None] | None = None,
+    given: Collection[str] = (),
 ) -> TrainResult:
     """Train a Synthesizer on ``corpus``. With ``out``, checkpoints, metrics.jsonl and
     curves.png go there, and a checkpoint already there is resumed (``resume=None``: if
     present; True: required; False: refused, so nothing is overwritten by accident).
+    ``given`` names the settings the caller chose explicitly: resuming a run whose
+    checkpoint says otherwise for one of them (other than the RESUMABLE ones) is an error.
     ``on_step(step)`` is called after every optimiser step (tests use it to interrupt)."""
     config.validate()
     device = pick_device(config.device)
     step, seconds, exact_at, annealed_at, saved_evaluation = 0, 0.0, None, None, None
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise SynthError(f"{out}: is a file, not a run directory (choose another --out)")
     directory = checkpoint.resolve(out) if out is not None and checkpoint.has_checkpoint(out) else None
     if directory is not None and resume is False:
         raise SynthError(f"{out} already holds a training run: resume it, or choose another --out (or --restart)")
     if directory is None and resume:
         raise SynthError(f"--resume: {out} holds no checkpoint to resume")
     if directory is not None:
-        config = _resumed_config(config, directory)
+        config = _resumed_config(config, directory, given)
         ckpt = checkpoint.load(directory)
         if json.dumps(ckpt.corpus.to_json(), sort_keys=True) != json.dumps(corpus.to_json(), sort_keys=True):
             raise SynthError(f"{out} holds a run on a different corpus: give the same programs, or another --out")
@@ -309,9 +314,15 @@ def _evaluation_from(obj: Any) -> Evaluation | None:
         return None
 
 
-def _resumed_config(config: TrainConfig, directory: Path) -> TrainConfig:
-    """The checkpoint's config, with only the RESUMABLE keys taken from ``config``."""
+def _resumed_config(config: TrainConfig, directory: Path, given: Collection[str] = ()) -> TrainConfig:
+    """The checkpoint's config, with only the RESUMABLE keys taken from ``config``; a key
+    in ``given`` that contradicts the checkpoint is an error."""
     saved = TrainConfig.from_dict(checkpoint.read_config(directory)["train"], str(directory / checkpoint.CONFIG_FILE))
+    clashes = [f"{k} = {getattr(config, k)!r} (the run has {getattr(saved, k)!r})" for k in given
+               if k not in TrainConfig.RESUMABLE and hasattr(saved, k) and getattr(config, k) != getattr(saved, k)]
+    if clashes:
+        raise SynthError(f"{directory.parent}: holds a run trained with other settings: {'; '.join(clashes)}. Resume it "
+                         "without them, choose another --out, or --restart to discard it")
     for key in TrainConfig.RESUMABLE:
         setattr(saved, key, getattr(config, key))
     return saved.validate()

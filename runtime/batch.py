@@ -218,6 +218,8 @@ def _run_batch_reference(isa, code, data, n, k, pc, max_steps, word_bits) -> Bat
 
 def load_batch(path: str | Path, isa: str, word_bits: int | None = None) -> Batch:
     """Read and validate an input ``.npz`` (no pickles: object arrays are refused)."""
+    if Path(path).is_file() and not zipfile.is_zipfile(path):  # numpy would read it as a .npy, or try a pickle
+        raise SynthError(f"{path}: not an .npz file (an .npz is a zip of arrays: code and data, see spec/isa.md)")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}

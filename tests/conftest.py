@@ -16,6 +16,7 @@ import pytest
 HAS_GPU = bool(glob.glob("/dev/nvidia[0-9]*")) and os.environ.get("NUMBA_ENABLE_CUDASIM", "0") in ("", "0")
 if not HAS_GPU:
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ.setdefault("SYNTH_THREADS", "1")  # the commands' torch threads (see one_torch_thread below)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SYNTH_SHARED", REPO.parent / "shared"))

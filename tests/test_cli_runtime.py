@@ -71,8 +71,9 @@ def test_trace_prints_every_step(capsys, program_file: Path) -> None:  # noqa: A
     code, out, _ = synth(capsys, "run", str(program_file), "--trace")
     lines = out.splitlines()
     _, jout, _ = synth(capsys, "run", str(program_file), "--json")
-    assert len(lines) == json.loads(jout)["steps"] + 1  # the steps, then the output line
-    assert lines[0].split()[:3] == ["1", "pc", "1"]
+    assert len(lines) == json.loads(jout)["steps"] + 2  # a header, the steps, then the output line
+    assert lines[0].split() == ["step", "pc", "a", "b", "c", "mnemonic", "effect", ";", "source"]
+    assert lines[1].split()[:3] == ["1", "pc", "1"]
 
 
 def test_devices_agree_from_the_command_line(capsys, program_file: Path) -> None:  # noqa: ANN001

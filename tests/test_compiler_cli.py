@@ -95,9 +95,13 @@ def test_test_command_passes_fails_and_skips(files: dict[str, Path], capsys: pyt
 
 
 def test_run_a_sasm_file(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", str(files["popcount.sasm"]), "--inputs", "1,0,1,1", "--json", "--device", "reference"]) == 0
+    assert main(["run", str(files["popcount.sasm"]), "--inputs", "1,0,1,1,0,0,0,0", "--json", "--device", "reference"]) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["status"] == "halted" and obj["outputs"] == {"count": [3]}
+    assert main(["run", str(files["popcount.sasm"]), "--set", "bits=1,0,1,1", "--json", "--device", "reference"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"] == {"count": [3]}  # --set fills a label's first cells
+    assert main(["run", str(files["popcount.sasm"]), "--inputs", "1,0,1,1", "--device", "reference"]) == 2
+    assert "4 input values given but the program has 8 input cells" in capsys.readouterr().err  # too few, as too many
     # classic connects standard input and output (a fresh process: pytest's stdin has no file descriptor)
     r = subprocess.run([sys.executable, "-m", "cli.main", "run", str(files["pointers.sasm"]), "--isa", "classic", "--set", "p=0",
                         "--device", "reference"], cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)

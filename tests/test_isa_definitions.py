@@ -88,7 +88,7 @@ def test_inputs_and_sets_follow_the_calling_convention() -> None:
     data = initial_data(p, {"b": [7]}, [5])
     assert data.tolist() == [0, 5, 7, 0]
     assert read_outputs(p, data) == {"b": [7, 0]}
-    with pytest.raises(SynthError, match="2 input values given but the program has 1 input cells"):
+    with pytest.raises(SynthError, match="2 input values given but the program has 1 input cell "):
         initial_data(p, None, [1, 2])
     with pytest.raises(SynthError, match="does not fit a 16-bit word"):
         initial_data(p, {"b": [1 << 20]})

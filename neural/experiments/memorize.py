@@ -19,6 +19,7 @@ the run it was in.
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -75,15 +76,21 @@ class Row:
                 "steps_mean": self.steps_mean, "steps_std": self.steps_std, "seconds_mean": self.seconds_mean}
 
 
-def run_trial(programs: int, length: int, seed: int, config: TrainConfig) -> Trial:
+def run_trial(programs: int, length: int, seed: int, config: TrainConfig, partial: Path | None = None) -> Trial:
+    """One (N, seed) run. With ``partial``, the run checkpoints there (every save_every
+    steps, and on Ctrl-C) and resumes from a checkpoint it finds there; the directory is
+    removed once the run is over."""
     corpus = random_corpus(programs, length, seed)
     config = TrainConfig(**{**asdict(config), "seed": seed}).validate()
     config.batch_size = default_batch_size(programs * length)
     if config.eval_every > 25:
         raise SynthError("Experiment 1 checks the accuracy at least every 25 steps (eval_every <= 25)")
     t0 = time.perf_counter()
-    result = train(config, corpus)
-    return Trial(programs, seed, result.exact_at, round(time.perf_counter() - t0, 2))
+    result = train(config, corpus, partial)
+    seconds = result.seconds if partial is not None else time.perf_counter() - t0  # summed over interrupted sessions
+    if partial is not None:
+        shutil.rmtree(partial, ignore_errors=True)
+    return Trial(programs, seed, result.exact_at, round(seconds, 2))
 
 
 def run(
@@ -107,7 +114,8 @@ def run(
         for seed in range(seeds):
             trial = done.get((n, length, seed))
             if trial is None:
-                trial = run_trial(n, length, seed, config)
+                partial = Path(out) / "partial" / f"N{n}-L{length}-seed{seed}" if out is not None else None
+                trial = run_trial(n, length, seed, config, partial)
                 if out is not None:
                     record_trial(out, trial, length, config)
             trials.append(trial)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -39,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from isa.base import Status, SynthError
-from isa.program import write_atomic
+from isa.program import default_mode, write_atomic
 from neural import checkpoint
 from neural.config import TrainConfig
 from neural.data import Encoded, encode_rows
@@ -87,6 +88,7 @@ class SST2Config:
     max_train: int | None = None
     backbone: str = "scratch"
     warmup: float = 0.1  # share of the steps spent warming the learning rate up
+    ema: float | None = 0.999  # validate and keep an exponential moving average of the weights (None: the weights)
     perform_steps: int = 100  # step limit of a performed soft-imperative run (its programs never halt)
     device: str = "cpu"
     progress: bool = True
@@ -104,6 +106,8 @@ class SST2Config:
             raise SynthError(f"--backbone must be one of {', '.join(BACKBONES)}")
         if not 0 <= self.warmup < 1:
             raise SynthError("warmup must lie in [0, 1)")
+        if self.ema is not None and not 0 < self.ema < 1:
+            raise SynthError("ema must lie in (0, 1), or be None")
         pick_device(self.device)
         return self
 
@@ -112,7 +116,7 @@ class SST2Config:
         key = self.recipe.to_json()
         for k in ("seed", "device", "progress", "max_steps", "warmup_steps"):
             key.pop(k, None)
-        return {"train": key, "backbone": self.backbone, "epochs": self.epochs, "warmup": self.warmup,
+        return {"train": key, "backbone": self.backbone, "epochs": self.epochs, "warmup": self.warmup, "ema": self.ema,
                 "train_sentences": train_rows, "perform_steps": self.perform_steps}
 
 
@@ -250,10 +254,11 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     recipe_.max_steps, recipe_.warmup_steps = total, round(config.warmup * total)
     model.to(device).train()
     optimizer = torch.optim.AdamW(_param_groups(model, recipe_.weight_decay), lr=recipe_.lr, betas=recipe_.betas, eps=recipe_.eps)
+    average = WeightAverage(model, config.ema) if config.ema else None
     partial = model_dir / PARTIAL
     step, seconds, history, losses = 0, 0.0, [], []
     if (partial / "state.json").is_file():
-        step, seconds, history, losses = _resume(partial, model, optimizer)
+        step, seconds, history, losses = _resume(partial, model, optimizer, average)
         say(f"synth: {task.name} seed {seed}: resuming at step {step} of {total} ({partial})")
     elif model_dir.exists():
         shutil.rmtree(model_dir)  # a finished model of an unrecorded trial, or debris: train it again
@@ -262,7 +267,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
 
     def save_partial() -> None:
         _save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0,
-                                                  "history": history, "losses": losses})
+                                                  "history": history, "losses": losses}, average)
 
     def validate_if_due() -> None:
         """Validate at every eval_every-th step and the last (once: a resumed run may stand
@@ -270,7 +275,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
         nonlocal losses
         if not (step % recipe_.eval_every == 0 or step == total) or (history and history[-1]["step"] >= step) or not step:
             return
-        metrics = validate(task, model, dev, device)
+        metrics = validate(task, average.model if average else model, dev, device)
         history.append({"step": step, "epoch": round(step / stream.per_epoch, 4),
                         "loss": round(sum(losses) / max(1, len(losses)), 5), "lr": optimizer.param_groups[0]["lr"],
                         **{k: round(v, 5) for k, v in metrics.items()}})
@@ -290,6 +295,8 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
             if recipe_.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), recipe_.grad_clip)
             optimizer.step()
+            if average is not None:
+                average.update(step)
             step += 1
             losses.append(loss.item())
             bar.update(1)
@@ -303,6 +310,8 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
         raise
     bar.close()
     seconds += time.perf_counter() - t0
+    if average is not None:
+        model = average.model  # what was validated is what is kept and performed
     final = history[-1]
     record = {"task": task.name, "backbone": config.backbone, "seed": seed, "steps": total, "batch_size": B,
               "steps_per_epoch": stream.per_epoch, "train_rows": len(train_data), "dev_rows": len(dev),
@@ -331,23 +340,50 @@ def _bar(config: SST2Config, total: int, step: int, desc: str) -> Any:
                 dynamic_ncols=True, leave=False)
 
 
-def _save_partial(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
+class WeightAverage:
+    """An exponential moving average of the weights (Polyak averaging), which is what gets
+    validated and kept: ``decay`` per step, warmed up as min(decay, (1 + t) / (10 + t)) so
+    that the first steps' weights do not linger."""
 
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        import copy
+
+        self.decay = decay
+        self.source = model
+        self.model = copy.deepcopy(model).eval()
+        self.model.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        mine = [p for p in self.model.parameters()]
+        theirs = [p.detach() for p in self.source.parameters()]
+        torch._foreach_mul_(mine, d)
+        torch._foreach_add_(mine, theirs, alpha=1 - d)
+
+
+def _save_partial(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any],
+                  average: WeightAverage | None = None) -> None:
     tmp = partial.with_name(PARTIAL + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+    checkpoint.save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    if average is not None:
+        checkpoint.save_tensors({k: v.detach().cpu().contiguous() for k, v in average.model.state_dict().items()},
+                                tmp / "average.safetensors")
     tensors, groups = checkpoint.optimizer_state(optimizer)
-    save_file(tensors, str(tmp / checkpoint.OPTIM_FILE))
+    checkpoint.save_tensors(tensors, tmp / checkpoint.OPTIM_FILE)
     write_atomic(tmp / checkpoint.OPTIM_JSON, json.dumps(groups) + "\n")
     write_atomic(tmp / "state.json", json.dumps(state) + "\n")
     shutil.rmtree(partial, ignore_errors=True)
     tmp.rename(partial)
 
 
-def _resume(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[int, float, list[dict[str, Any]], list[float]]:
+def _resume(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
+            average: WeightAverage | None) -> tuple[int, float, list[dict[str, Any]], list[float]]:
     checkpoint.load_weights(model, checkpoint.read_tensors(partial / "model.safetensors"), partial / "model.safetensors")
+    if average is not None:
+        checkpoint.load_weights(average.model, checkpoint.read_tensors(partial / "average.safetensors"), partial / "average.safetensors")
     checkpoint.restore_optimizer(optimizer, partial)
     state = checkpoint.read_json(partial / "state.json")
     try:
@@ -371,6 +407,8 @@ def _save_model(task: Task, model: nn.Module, tokenizer: SynthTokenizer, config:
     hf_logging.disable_progress_bar()
     try:
         model.bert.save_pretrained(str(model_dir), safe_serialization=True)
+        for f in model_dir.glob("*.safetensors"):
+            os.chmod(f, default_mode())
         tokenizer.save(model_dir)
     except OSError as e:
         raise SynthError(f"{model_dir}: cannot write the model: {e.strerror or e}") from None

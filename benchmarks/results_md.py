@@ -1,0 +1,109 @@
+"""RESULTS.md's tables, written from the result files kept under results/.
+
+    python benchmarks/results_md.py             # print every section
+    python benchmarks/results_md.py --write-md  # write them into RESULTS.md between their markers
+    python benchmarks/results_md.py --check     # exit 1 if RESULTS.md differs from what the files say
+
+Each section is a function of files under results/ (small JSON written by the experiments'
+own commands, never models), so rerunning a command and then this script reproduces the
+table; nothing in a section is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
+
+from benchmarks.common import write_block  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "results"
+RESULTS_MD = REPO / "RESULTS.md"
+COMMAND = "python benchmarks/results_md.py --write-md"
+
+
+def _json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _records(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+# -- SST-2 (Experiments 2 and 3) ------------------------------------------------------------------
+
+SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained"}
+
+
+def sst2_table() -> str:
+    from neural.experiments import sst2
+
+    rows, notes = [], []
+    for backbone, directory in SST2_RUNS.items():
+        table = _json(directory / "sst2.json")
+        if table is None:
+            notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
+            continue
+        rows.extend(table["rows"])
+        epochs = table["epochs"]
+        notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "
+                     f"{'the first ' + str(table['max_train']) if table['max_train'] else 'all'} training sentences); "
+                     f"{table['machine']}; {table['date']}. Files: `{directory.relative_to(REPO)}/`.")
+    body = sst2.markdown(rows) if rows else ""
+    return body + "\n" + "\n".join(notes) + "\n"
+
+
+def sst2_perform() -> str:
+    lines = ["| task | backbone | seed | dev runs | as the label implies | positive texts | negative texts | step limit |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for backbone, directory in SST2_RUNS.items():
+        for r in sorted(_records(directory / "trials.jsonl"), key=lambda r: (r["task"], r["seed"])):
+            if "perform" not in r:
+                continue
+            p = r["perform"]
+            lines.append(f"| {r['task']} | {backbone} | {r['seed']} | {p['runs']} | {p['as_label_implies']} "
+                         f"({100 * p['accuracy']:.1f}%) | {p['positive']['right']} of {p['positive']['runs']} "
+                         f"| {p['negative']['right']} of {p['negative']['runs']} | {p['max_steps']} |")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"sst2-table": sst2_table, "sst2-perform": sst2_perform}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--write-md", action="store_true", help="write the sections into RESULTS.md")
+    ap.add_argument("--check", action="store_true", help="exit 1 if RESULTS.md is not what the files say")
+    args = ap.parse_args()
+    stale = []
+    for name, render in SECTIONS.items():
+        body = render()
+        if args.write_md:
+            write_block(RESULTS_MD, name, body, COMMAND)
+        elif args.check:
+            text = RESULTS_MD.read_text()
+            begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+            if begin not in text or body.rstrip() not in text[text.index(begin): text.index(end)]:
+                stale.append(name)
+        else:
+            print(f"## {name}\n\n{body}")
+    if stale:
+        print(f"results_md: RESULTS.md is stale in: {', '.join(stale)} (run {COMMAND})", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
