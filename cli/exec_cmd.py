@@ -40,24 +40,18 @@ def exec_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     from isa.program import initial_data
     from neural import checkpoint
-    from neural.execute import MemoPredictor, NetworkPredictor, closest_program, perform
+    from neural.choose import choose
+    from neural.execute import MemoPredictor, NetworkPredictor, perform
     from neural.train import pick_device
 
-    if not args.program and args.desc is None:
-        raise SynthError("say what to perform: --program NAME, --desc TEXT, or both")
     ckpt = checkpoint.load(args.model, pick_device(args.device))
     corpus = ckpt.corpus
     if args.isa is not None and args.isa != corpus.isa:
         raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")
     # The network is deterministic: asking it once per (description, C_t) changes no run.
     predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
-    if args.program:
-        program = corpus.program(args.program)
-        description = args.desc if args.desc is not None else corpus.descriptions(program)[0]
-    else:
-        description = args.desc
-        known = corpus.find_description(description)
-        program = known if known is not None else closest_program(predictor, description, corpus.programs)[0]
+    choice = choose(corpus, predictor, args.program, args.desc)
+    program, description = choice.program, choice.description
     if args.word_bits is not None and args.word_bits != program.word_bits:
         raise SynthError(f"{program.name} was built for {program.word_bits}-bit words, not {args.word_bits}")
     sets = parse_sets(args.set)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from isa.base import SynthError
 
-COMMANDS = ("cli.asm", "cli.test_cmd", "cli.run", "cli.batch", "cli.isa_cmd", "cli.dataset", "cli.train", "cli.exec_cmd", "cli.experiment", "cli.demo")
+COMMANDS = ("cli.asm", "cli.test_cmd", "cli.run", "cli.batch", "cli.isa_cmd", "cli.dataset", "cli.train", "cli.exec_cmd", "cli.debug", "cli.experiment", "cli.demo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -154,7 +154,7 @@ class TracePrinter:
 
     def format(self, pc: int, addr: int, value: int) -> str:
         p = self.program
-        row_index = pc if self.static else pc // 3
+        row_index = p.row_at(pc)
         if self.static:
             fields = " ".join(f"{x:>4}" for x in p.code[pc].tolist()) if 0 <= pc < p.n else "?"
             mnemonic = p.spec.mnemonic(p.code[pc])
@@ -163,7 +163,7 @@ class TracePrinter:
             what = f"@{pc}"
         effect = f"[{addr}] = {value}" if addr >= 0 else ("out " + json.dumps(chr(value)) if not self.static and addr == -1 else "")
         source = ""
-        if 0 <= row_index < len(p.source_map) and p.source_map[row_index] is not None and (self.static or pc < 3 * p.n):
+        if row_index is not None and row_index < len(p.source_map) and p.source_map[row_index] is not None:
             loc = p.source_map[row_index]
             source = f"  ; {loc.file}:{loc.line}: {loc.text.strip()}"
         return f"{self.step:>9}  pc {pc:<6} {what:<28} {effect:<18}{source}"

@@ -85,6 +85,7 @@ class ISA:
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     lowering: Any = None  # isa.lowering.Lowering: how the compiler expresses the portable instructions
+    pc_per_row: int = 1  # how far pc moves per instruction row (classic: 3 words; static code: 1 row)
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -176,4 +176,5 @@ CLASSIC = ISA(
     check_halt_row=None,
     doc=__doc__ or "",
     lowering=LOWERING,
+    pc_per_row=3,
 )

@@ -113,6 +113,15 @@ class Program:
     def input_cells(self) -> list[int]:
         return self.cells(self.inputs)
 
+    def row_at(self, pc: int) -> int | None:
+        """The instruction row that ``pc`` points at (pc counts rows, or for code in memory
+        words, ``pc_per_row`` of them a row), or None when it points at none."""
+        per = self.spec.pc_per_row
+        if pc < 0 or pc % per:
+            return None
+        row = pc // per
+        return row if row < self.n else None
+
     # -- validation --------------------------------------------------------------------
 
     def validate(self, where: str = "program") -> Program:
