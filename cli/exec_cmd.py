@@ -57,12 +57,13 @@ def exec_command(args: argparse.Namespace) -> int:
     sets = parse_sets(args.set)
     inputs = parse_values(args.inputs, "--inputs value") if args.inputs is not None else None
     start_pc = None
-    machine = program
     if args.resume:
         from cli.run import resumed
 
         machine, start_pc = resumed(program, args.resume, None)
-    data = initial_data(machine, sets, inputs)
+        data = machine.data  # the saved memory: --inputs and --set applied to the first run already
+    else:
+        data = initial_data(program, sets, inputs)
     from neural.execute import Interrupted
 
     progress = Progress()

@@ -54,9 +54,11 @@ def run_command(args: argparse.Namespace) -> int:
     sets = parse_sets(args.set)
     inputs = parse_values(args.inputs, "--inputs value") if args.inputs is not None else None
     start_pc = args.pc
-    if args.resume:
+    if args.resume:  # the saved memory, which --inputs and --set made in the first run
         program, start_pc = resumed(program, args.resume, start_pc)
-    data = initial_data(program, sets, inputs)
+        data = program.data
+    else:
+        data = initial_data(program, sets, inputs)
     classic = not program.spec.static_code
     io = None
     if classic:
