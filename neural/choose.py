@@ -10,7 +10,7 @@ that decides it, for ``synth exec``, ``synth debug`` and the Python API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from isa.base import SynthError
 
@@ -45,3 +45,33 @@ def choose(corpus: Corpus, predictor: Predictor, program: str | None = None, des
         return Choice(known, description, "training description")
     best, matching = closest_program(predictor, description, corpus.programs)
     return Choice(best, description, "closest program", matching)
+
+
+def ask(
+    model: Any,
+    description: str | None = None,
+    program: str | None = None,
+    inputs: dict[str, int | list[int]] | list[int] | None = None,
+    *,
+    mode: str = "stepwise",
+    max_steps: int = 1_000_000_000,
+) -> Any:
+    """Perform a request with a trained Synthesizer (a checkpoint, or its directory):
+    ``choose`` the program, set its inputs by name (``{"a": 12}``) or in calling-convention
+    order (a list), and perform it (neural.execute.perform). Returns the Performance, whose
+    ``outputs`` are the ``.output`` labels' cells after the neural run."""
+    from isa.program import initial_data, read_outputs
+    from neural import checkpoint
+    from neural.execute import MemoPredictor, NetworkPredictor, perform
+
+    ckpt = checkpoint.load(model) if not isinstance(model, checkpoint.Checkpoint) else model
+    predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
+    choice = choose(ckpt.corpus, predictor, program, description)
+    p = choice.program
+    if isinstance(inputs, dict):
+        data = initial_data(p, sets={k: v if isinstance(v, list) else [v] for k, v in inputs.items()})
+    else:
+        data = initial_data(p, inputs=inputs) if inputs is not None else p.data.copy()
+    performance = perform(predictor, p, choice.description, data, mode=mode, max_steps=max_steps)
+    performance.outputs = read_outputs(p, performance.result.data)
+    return performance

@@ -280,6 +280,7 @@ class Performance:
     rows_matching: int  # rows of the network's program equal to the compiled program's
     extracted: np.ndarray  # (n, fields): the network's program for the description
     instructions: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # stepwise: (pc, row) per step
+    outputs: dict[str, list[int]] | None = None  # neural.ask: each .output label's cells after the neural run
 
     @property
     def matches_reference(self) -> bool:

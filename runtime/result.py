@@ -19,6 +19,7 @@ class RunResult:
     data: np.ndarray  # the final data memory (classic: the whole memory)
     trace: np.ndarray | None = None  # (steps, 3) int64 rows of TRACE_COLUMNS
     output: bytes = b""  # classic: the bytes written to the port
+    outputs: dict[str, list[int]] | None = None  # runtime.execute: each .output label's cells after the run
 
 
 @dataclass

@@ -68,3 +68,26 @@ def run_program(
 
         return RunResult(Status(int(r.status[0])), int(r.steps[0]), int(r.pc[0]), r.data[0])
     raise SynthError(f"unknown backend {backend!r} (choose {', '.join(BACKENDS)})")
+
+
+def execute(
+    program: Program,
+    inputs: dict[str, int | list[int]] | list[int] | None = None,
+    *,
+    backend: str = "cpu",
+    max_steps: int = 1_000_000_000,
+    trace: bool = False,
+) -> RunResult:
+    """Run ``program`` with its inputs set by name (``{"a": 12, "b": 18}``: each label's
+    cells from its first, as ``--set`` does) or in calling-convention order (a list, as
+    ``--inputs``); the result's ``outputs`` are the ``.output`` labels' cells."""
+    from isa.program import initial_data, read_outputs
+
+    if isinstance(inputs, dict):
+        data = initial_data(program, sets={k: v if isinstance(v, list) else [v] for k, v in inputs.items()})
+    else:
+        data = initial_data(program, inputs=inputs) if inputs is not None else program.data.copy()
+    result = run_program(program, data, backend=backend, max_steps=max_steps, trace=trace)
+    memory = result.data if program.spec.static_code else program.data_area(result.data)
+    result.outputs = read_outputs(program, memory)
+    return result
