@@ -29,7 +29,11 @@ class TrainConfig:
     dropout: float = 0.0
     init_std: float = 0.05  # std of the normal initialisation of the weights (BERT's own default: 0.02)
     embedding_std: float | None = 1.0  # std of the token embeddings' initialisation (None: init_std)
-    readout: str = "cls"  # bert: read the final [CLS] state ("cls") or the mean over the tokens ("mean")
+    readout: str = "cls"  # bert: the final [CLS] state ("cls"), the mean over the tokens ("mean"), or "description":
+    # the description alone, mean-pooled, through one slot per program, shared by all its rows (neural/model.py)
+    encoder_epochs: int = 0  # readout "description": epochs of fitting the encoder to description -> program first
+    encoder_lr: float = 3e-5  # ... its learning rate for a pretrained encoder (a from-scratch one takes lr)
+    calibration_quantile: float = 0.05  # the refusal threshold: this quantile of the held-out descriptions' scores
     head_hidden: int = 0  # 0: linear heads; else one hidden GELU layer of this width in each head
     pretrained: str | None = None  # a pretrained BERT to start from: "minilm" (packaged) or a local directory
     tokenizer: str | None = None  # a local pretrained tokenizer directory (else: trained on the corpus; the encoder's own for "pretrained")
@@ -79,6 +83,12 @@ class TrainConfig:
             raise SynthError("anneal_at must lie in (0, 1]")
         if not 0 < self.anneal_factor <= 1:
             raise SynthError("anneal_factor must lie in (0, 1]")
+        if self.readout not in ("cls", "mean", "description"):
+            raise SynthError(f"readout must be cls, mean or description, not {self.readout!r}")
+        if self.readout == "description" and self.backbone == "mlp":
+            raise SynthError("the description read-out is for the bert and pretrained backbones")
+        if self.encoder_epochs < 0 or not self.encoder_lr > 0 or not 0 <= self.calibration_quantile < 1:
+            raise SynthError("encoder_epochs must be >= 0, encoder_lr > 0 and calibration_quantile in [0, 1)")
         return self
 
     def to_json(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from isa.registry import get_isa
 from neural.corpus import check_static
 
 BACKBONES = ("bert", "mlp")
-READOUTS = ("cls", "mean")
+READOUTS = ("cls", "mean", "description")
 
 
 @dataclass
@@ -58,6 +58,10 @@ class SynthesizerConfig:
     readout: str = "cls"  # bert: h = the final [CLS] state ("cls") or the mean over the real tokens ("mean")
     head_hidden: int = 0  # 0: each head is one linear layer; else Linear(H, head_hidden) -> GELU -> Linear(head_hidden, classes)
     pretrained: str | None = None  # "minilm" (the packaged encoder, neural/pretrained.py) or a local BERT directory
+    slots: int = 0  # readout "description": learned program slots (one per program of the corpus); 0: none
+    slot_scale: float = 20.0  # the slots' cosine logits are scale * cos(z, key)
+    ct_base: int = 0  # readout "description": the token id of [C:0] (the C_t embedding is indexed from it)
+    max_n: int = 0  # readout "description": instruction numbers [0, max_n)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -95,6 +99,8 @@ class SynthesizerConfig:
             raise SynthError(f"{where}: readout must be one of {', '.join(READOUTS)}, not {self.readout!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise SynthError(f"{where}: dropout must lie in [0, 1)")
+        if self.readout == "description" and (self.backbone != "bert" or self.max_n < 1):
+            raise SynthError(f"{where}: the description read-out needs the bert backbone and max_n >= 1")
 
 
 class BertBackbone(nn.Module):
@@ -137,6 +143,107 @@ class BertBackbone(nn.Module):
         return (states * mask).sum(1) / mask.sum(1)  # (B, H): the mean over the real tokens
 
 
+class DescriptionBackbone(nn.Module):
+    """The description's representation, shared by all of its rows::
+
+        z = mean over the real tokens of BERT([CLS] d [SEP])           (B, H)   (no C_t: one z per description)
+        p = softmax(scale * cos(z, keys))                               (B, S)   (slots: one per program)
+        g = p @ values                                                  (B, H)
+        h = MLP([E(C_t); g])                                            (B, H)   -> the heads
+
+    Every row of a description sees the same g, so one description gives one whole
+    program; a paraphrase the network never saw gives that program's rows as long as
+    its z falls nearest that program's key. ``cos(z, keys)`` is the network's own
+    confidence in each program (``program_scores``), which the calibrated threshold of
+    ``synth exec --desc`` reads. Without slots, g is a linear map of z. Once the encoder
+    is frozen (``freeze_encoder``), z is computed once per description and cached.
+    """
+
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
+        super().__init__()
+        self.encoder = BertBackbone(config, load_pretrained)  # reads config.pretrained; sets hidden sizes
+        H, inner = config.hidden_size, config.intermediate_size
+        self.ct_base, self.scale = config.ct_base, config.slot_scale
+        self.ct = nn.Embedding(config.max_n, H)
+        nn.init.normal_(self.ct.weight, std=1.0)
+        if config.slots:
+            self.keys = nn.Parameter(torch.randn(config.slots, H) * config.init_std)
+            self.values = nn.Parameter(torch.randn(config.slots, H))
+        else:
+            self.project = nn.Linear(H, H)
+        self.trunk = nn.Sequential(
+            nn.Linear(2 * H, inner), nn.ReLU(), nn.Dropout(config.dropout),
+            nn.Linear(inner, inner), nn.ReLU(), nn.Dropout(config.dropout),
+            nn.Linear(inner, H), nn.ReLU(),
+        )
+        self.frozen = False
+        self._cache: dict[bytes, torch.Tensor] = {}
+        self.last_slot_logits: torch.Tensor | None = None
+        if config.extra.get("encoder_frozen"):
+            self.freeze_encoder()
+
+    @property
+    def has_slots(self) -> bool:
+        return hasattr(self, "keys")
+
+    def freeze_encoder(self) -> None:
+        """Stop training the encoder: z is then a fixed function of the description, cached."""
+        self.frozen = True
+        self.encoder.requires_grad_(False)
+        self.encoder.eval()
+        self._cache.clear()
+
+    def train(self, mode: bool = True) -> DescriptionBackbone:
+        super().train(mode)
+        if self.frozen:
+            self.encoder.eval()  # no dropout in a frozen encoder: z stays what was cached
+        return self
+
+    def embed_descriptions(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, H) z of each row's description: [CLS] d [SEP] without the [C:t] column, each
+        distinct description encoded once."""
+        ids = torch.cat([input_ids[:, :1], input_ids[:, 2:]], dim=1)  # (B, L-1)
+        mask = torch.cat([attention_mask[:, :1], attention_mask[:, 2:]], dim=1)
+        unique, inverse = torch.unique(ids, dim=0, return_inverse=True)  # (U, L-1), (B,)
+        first = torch.zeros(len(unique), dtype=torch.long, device=ids.device).scatter_(
+            0, inverse, torch.arange(len(ids), device=ids.device))  # a row of each distinct description
+        umask = mask[first]
+        if not self.frozen:
+            z = self._encode(unique, umask)
+        else:
+            keys = [bytes(row.cpu().numpy().tobytes()) for row in unique]
+            missing = [i for i, k in enumerate(keys) if k not in self._cache]
+            if missing:
+                with torch.no_grad():
+                    fresh = self._encode(unique[missing], umask[missing])
+                for i, v in zip(missing, fresh, strict=True):
+                    self._cache[keys[i]] = v
+            z = torch.stack([self._cache[k] for k in keys])
+        return z[inverse]
+
+    def _encode(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        width = int(mask.sum(1).max())
+        ids, mask = ids[:, :width], mask[:, :width]
+        states = self.encoder.bert(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
+        m = mask.unsqueeze(-1).to(states.dtype)
+        return (states * m).sum(1) / m.sum(1)  # (U, H): the mean over the real tokens, as sentence encoders pool
+
+    def program_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, S) scale * cos(z, keys)."""
+        return self.scale * F.normalize(z, dim=-1) @ F.normalize(self.keys, dim=-1).T
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        z = self.embed_descriptions(input_ids, attention_mask)  # (B, H)
+        if self.has_slots:
+            logits = self.program_logits(z)  # (B, S)
+            self.last_slot_logits = logits
+            g = logits.softmax(-1) @ self.values  # (B, H)
+        else:
+            g = self.project(z)
+        ct = self.ct(input_ids[:, 1] - self.ct_base)  # (B, H)
+        return self.trunk(torch.cat([ct, g], dim=-1))  # (B, H)
+
+
 class MLPBackbone(nn.Module):
     def __init__(self, config: SynthesizerConfig) -> None:
         super().__init__()
@@ -166,7 +273,12 @@ class Synthesizer(nn.Module):
         config.validate()
         self.config = config
         self.fields = list(config.field_sizes)
-        self.backbone = BertBackbone(config, load_pretrained) if config.backbone == "bert" else MLPBackbone(config)
+        if config.backbone == "mlp":
+            self.backbone: nn.Module = MLPBackbone(config)
+        elif config.readout == "description":
+            self.backbone = DescriptionBackbone(config, load_pretrained)
+        else:
+            self.backbone = BertBackbone(config, load_pretrained)
         H = config.hidden_size
         self.heads = nn.ModuleDict({name: _head(H, config.head_hidden, size) for name, size in config.field_sizes.items()})
         for head in self.heads.modules():
@@ -184,13 +296,30 @@ class Synthesizer(nn.Module):
         attention_mask: torch.Tensor,  # (B, L)
         token_type_ids: torch.Tensor,  # (B, L)
         labels: torch.Tensor | None = None,  # (B, F) in field order
+        programs: torch.Tensor | None = None,  # (B,) each row's program index: trains the program slots too
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         h = self.backbone(input_ids, attention_mask, token_type_ids)  # (B, H)
         logits = {name: head(h) for name, head in self.heads.items()}  # name -> (B, classes)
         loss = None
         if labels is not None:
             loss = sum(F.cross_entropy(logits[name], labels[:, j]) for j, name in enumerate(self.fields))
+            slots = getattr(self.backbone, "last_slot_logits", None)
+            if programs is not None and slots is not None:
+                loss = loss + F.cross_entropy(slots, programs)
         return logits, loss
+
+    @property
+    def has_slots(self) -> bool:
+        return bool(getattr(self.backbone, "has_slots", False))
+
+    @torch.no_grad()
+    def program_scores(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, programs) cos(z, key) of each row's description with each program's slot key:
+        how strongly the network takes the description to mean each stored program."""
+        if not self.has_slots:
+            raise SynthError("this model has no program slots (it was not trained with the description read-out)")
+        z = self.backbone.embed_descriptions(input_ids, attention_mask)
+        return self.backbone.program_logits(z) / self.backbone.scale
 
     @torch.no_grad()
     def predict(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:

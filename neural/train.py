@@ -177,6 +177,9 @@ def build(config: TrainConfig, corpus: Corpus, tokenizer: SynthTokenizer | None 
         head_hidden=config.head_hidden,
         pad_id=tokenizer.pad_id,
         pretrained=pretrained_name,
+        slots=len(corpus.programs) if config.readout == "description" else 0,
+        ct_base=tokenizer.ct_base,
+        max_n=corpus.max_n,
     )
     return Synthesizer(model_config), tokenizer
 
@@ -230,12 +233,21 @@ def train(
         step, seconds, exact_at = ckpt.step, float(ckpt.state.get("seconds", 0.0)), ckpt.state.get("exact_at")
         annealed_at = ckpt.state.get("annealed_at")
         saved_evaluation = ckpt.state.get("evaluation")
+        calibration = ckpt.state.get("calibration")
     else:
         model, tokenizer = build(config, corpus)
+        calibration = None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         checkpoint.clean_temporaries(out)
     model.to(device).train()
+    if directory is None and config.readout == "description" and config.encoder_epochs:
+        from neural.encoder_fit import fit_encoder
+
+        lr = config.encoder_lr if model.config.pretrained else config.lr
+        calibration = fit_encoder(model, corpus, tokenizer, epochs=config.encoder_epochs, lr=lr, keys_lr=config.lr,
+                                  quantile=config.calibration_quantile, seed=config.seed, device=device,
+                                  say=(lambda s: sys.stderr.write(s + "\n")) if config.progress else None)
     data = encode(corpus, tokenizer).to(device)
     batch_size = config.batch_size or default_batch_size(len(data))
     stream = BatchStream(len(data), batch_size, config.seed)
@@ -251,7 +263,8 @@ def train(
         if out is None:
             return None
         state = {"step": step, "seconds": seconds + (time.perf_counter() - t0), "exact_at": exact_at, "annealed_at": annealed_at,
-                 "evaluation": evaluation.to_json() if evaluation else None, "batch_size": batch_size, "rows": len(data)}
+                 "evaluation": evaluation.to_json() if evaluation else None, "batch_size": batch_size, "rows": len(data),
+                 "calibration": calibration}
         return checkpoint.save(out, model, tokenizer, corpus, config.to_json(), state, optimizer)
 
     t0 = time.perf_counter()
@@ -263,7 +276,8 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, step, annealed_at is not None)
             index = stream.batch(step).to(device)  # (B,)
-            _, loss = model(**data.inputs(index), labels=data.labels[index])
+            programs = data.program[index] if model.has_slots else None
+            _, loss = model(**data.inputs(index), labels=data.labels[index], programs=programs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip:

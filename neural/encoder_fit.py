@@ -1,0 +1,116 @@
+"""Fine-tuning the description encoder, and calibrating when an unseen description is refused.
+
+For a Synthesizer with the description read-out (neural/model.py, ``DescriptionBackbone``),
+before the rows are learned:
+
+1. each program's slot key starts as the mean z of its training descriptions;
+2. the encoder and the keys are trained on description -> program (cross-entropy of
+   ``scale * cos(z, keys)``), which ties the paraphrases of one program together and pushes
+   other programs' away, with one training description of each program (that has three or
+   more) held out;
+3. the held-out descriptions' scores (max cos(z, key): the network's confidence in the
+   program it reads) give the refusal threshold: their ``quantile``-th quantile;
+4. training goes on with the held-out descriptions folded back in, and the encoder is then
+   frozen (its z cached), so that the rows are learned on fixed description features.
+
+The threshold thus comes from paraphrases the encoder had not been trained on when it was
+measured, and is stored in the checkpoint (``state["calibration"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from neural.corpus import Corpus
+from neural.tokenizer import SynthTokenizer
+
+
+def description_inputs(tokenizer: SynthTokenizer, texts: list[str], device: torch.device) -> dict[str, torch.Tensor]:
+    """Rows laid out as the model reads them (C_t = 0, which the description read-out ignores)."""
+    batch = tokenizer.batch(tokenizer.encode_descriptions(texts), torch.zeros(len(texts), dtype=torch.long))
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def embed(model: Any, tokenizer: SynthTokenizer, texts: list[str], device: torch.device, batch: int = 256) -> torch.Tensor:
+    was = model.training
+    model.eval()
+    out = []
+    for i in range(0, len(texts), batch):
+        x = description_inputs(tokenizer, texts[i : i + batch], device)
+        out.append(model.backbone.embed_descriptions(x["input_ids"], x["attention_mask"]))
+    model.train(was)
+    return torch.cat(out)
+
+
+def scores(model: Any, tokenizer: SynthTokenizer, texts: list[str], device: torch.device) -> np.ndarray:
+    """(len(texts), programs) cos(z, key)."""
+    z = embed(model, tokenizer, texts, device)
+    return (F.normalize(z, dim=-1) @ F.normalize(model.backbone.keys, dim=-1).T).detach().cpu().numpy()
+
+
+def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs: int, lr: float, keys_lr: float,
+                quantile: float, seed: int, device: torch.device, batch_size: int = 32,
+                say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Steps 1-4 above; returns the calibration (threshold, quantile, held-out counts)."""
+    backbone = model.backbone
+    texts = [d for p in corpus.programs for d in corpus.descriptions(p)]
+    labels = [i for i, p in enumerate(corpus.programs) for _ in corpus.descriptions(p)]
+    held = set()
+    for i in range(len(corpus.programs)):
+        own = [j for j, label in enumerate(labels) if label == i]
+        if len(own) >= 3:
+            held.add(own[-1])
+    with torch.no_grad():  # 1. prototypes
+        z = embed(model, tokenizer, texts, device)
+        for i in range(len(corpus.programs)):
+            own = [j for j, label in enumerate(labels) if label == i and j not in held]
+            backbone.keys[i] = z[own].mean(0)
+    params = [{"params": [p for p in backbone.encoder.parameters() if p.requires_grad], "lr": lr},
+              {"params": [backbone.keys], "lr": keys_lr}]
+    optimizer = torch.optim.AdamW(params, weight_decay=0.0)
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + 17)
+    y = torch.tensor(labels, dtype=torch.long, device=device)
+
+    def run_epochs(count: int, pool: list[int]) -> float:
+        loss_value = 0.0
+        backbone.train()
+        for _ in range(count):
+            order = [pool[int(i)] for i in torch.randperm(len(pool), generator=generator)]
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                x = description_inputs(tokenizer, [texts[j] for j in index], device)
+                z = backbone.embed_descriptions(x["input_ids"], x["attention_mask"])
+                loss = F.cross_entropy(backbone.program_logits(z), y[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for g in params for p in g["params"]], 1.0)
+                optimizer.step()
+                loss_value = loss.item()
+        return loss_value
+
+    train_pool = [j for j in range(len(texts)) if j not in held]
+    loss_a = run_epochs(epochs, train_pool)  # 2.
+    calibration: dict[str, Any] = {"score": "max cos(z, key)", "quantile": quantile, "heldout": len(held)}
+    if held:  # 3.
+        order = sorted(held)
+        s = scores(model, tokenizer, [texts[j] for j in order], device)
+        best = s.max(1)
+        right = s.argmax(1) == np.array([labels[j] for j in order])
+        calibration.update(threshold=float(np.quantile(best, quantile)), heldout_right=int(right.sum()),
+                           heldout_scores=[round(float(v), 4) for v in best])
+    else:
+        calibration.update(threshold=None, heldout_right=0, heldout_scores=[])
+    loss_b = run_epochs(max(1, epochs // 2), list(range(len(texts))))  # 4.
+    backbone.freeze_encoder()
+    model.config.extra["encoder_frozen"] = True
+    if say is not None:
+        say(f"synth: encoder fitted on {len(texts)} descriptions ({len(held)} held out for calibration, "
+            f"{calibration['heldout_right']} of them read as their program); loss {loss_a:.3g} -> {loss_b:.3g}; "
+            f"threshold {calibration['threshold']}")
+    return calibration
