@@ -83,13 +83,16 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
         raise SynthError("give either a program FILE or --model DIR, not both")
     set_torch_threads(args.threads)
     from neural import checkpoint
-    from neural.choose import choose
+    from neural.choose import choose, threshold_of
     from neural.execute import MemoPredictor, NetworkPredictor
     from neural.train import pick_device
 
     ckpt = checkpoint.load(args.model, pick_device(args.device))
     predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
-    choice = choose(ckpt.corpus, predictor, args.program, args.desc)
+    choice = choose(ckpt.corpus, predictor, args.program, args.desc, threshold_of(ckpt.state))
+    if choice.program is None:
+        listed = ", ".join(f"{name} ({score:.2f})" for name, score in choice.candidates)
+        raise SynthError(f"the model reads this description as none of its programs (closest: {listed}); --program NAME forces one")
     description = choice.description
 
     def rows(pc: int) -> tuple[int, ...]:

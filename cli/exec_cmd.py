@@ -7,8 +7,9 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cli.common import add_threads, parse_sets, parse_values, print_json, set_torch_threads
-from cli.run import add_run_arguments, report, result_json
+from cli.run import add_run_arguments, report
 from isa.base import Status, SynthError
+from runtime.result import result_json
 
 if TYPE_CHECKING:
     from neural.execute import Performance
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--resume", metavar="STATE.json",
                    help="continue a run from the memory and pc of its --json output (or of the state an interrupted run saved)")
+    p.add_argument("--requests", metavar="FILE.jsonl",
+                   help="many requests in one process: one JSON object a line (desc, program, inputs, set, max_steps), one "
+                   "JSON result a line in the same order, the network batched across them")
     add_run_arguments(p)
     add_threads(p)
     p.set_defaults(func=exec_command)
@@ -40,7 +44,7 @@ def exec_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     from isa.program import initial_data
     from neural import checkpoint
-    from neural.choose import choose
+    from neural.choose import choose, threshold_of
     from neural.execute import MemoPredictor, NetworkPredictor, perform
     from neural.train import pick_device
 
@@ -48,9 +52,15 @@ def exec_command(args: argparse.Namespace) -> int:
     corpus = ckpt.corpus
     if args.isa is not None and args.isa != corpus.isa:
         raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")
+    if args.requests:
+        return requests_command(args, ckpt)
     # The network is deterministic: asking it once per (description, C_t) changes no run.
     predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
-    choice = choose(corpus, predictor, args.program, args.desc)
+    choice = choose(corpus, predictor, args.program, args.desc, threshold_of(ckpt.state))
+    if choice.program is None:
+        return refused(choice, args.json)
+    if choice.note and args.desc is not None and not args.program:
+        sys.stderr.write(f"synth: note: {choice.note}\n")
     program, description = choice.program, choice.description
     if args.word_bits is not None and args.word_bits != program.word_bits:
         raise SynthError(f"{program.name} was built for {program.word_bits}-bit words, not {args.word_bits}")
@@ -70,6 +80,7 @@ def exec_command(args: argparse.Namespace) -> int:
     try:
         perf = perform(predictor, program, description, data, mode=args.mode, max_steps=args.max_steps, pc=start_pc,
                        progress=progress)
+        perf.choice = choice
     except Interrupted as stop:
         progress.done()
         run = stop.runs[0].result
@@ -85,16 +96,47 @@ def exec_command(args: argparse.Namespace) -> int:
         print_trace(perf, side)
     if args.json:
         obj = result_json(program, perf.result)
-        obj.update(performance_json(perf))
+        obj.update(perf.to_json())
         print_json(obj)
     else:
         report(program, perf.result, False)
+        if choice.how == "network":
+            sys.stderr.write(f"synth: the network reads the text as {program.name} (score {choice.confidence:.3f}, "
+                             f"threshold {choice.threshold if choice.threshold is not None else 'none'})\n")
         if perf.matches_reference:
             sys.stderr.write(f"synth: the neural run ({args.mode}) matches the reference run of {program.name}\n")
         else:
             sys.stderr.write(f"synth: the neural run ({args.mode}) leaves the reference run of {program.name} "
                              f"at step {perf.first_divergence}\n")
     return 0 if perf.result.status == Status.HALTED and perf.matches_reference else 1
+
+
+def refused(choice: Any, as_json: bool) -> int:
+    """Nothing runs: the closest programs and their scores; exit 3."""
+    if as_json:
+        print_json(choice.to_json())
+    else:
+        sys.stdout.write("".join(f"{name}\t{score:.3f}\n" for name, score in choice.candidates))
+    sys.stderr.write(f"synth: the model reads this description as none of its programs (best score {choice.confidence:.3f}, "
+                     f"below the calibrated threshold {choice.threshold:.3f}); nothing ran. The closest programs are listed; "
+                     "--program NAME forces one\n")
+    return 3
+
+
+def requests_command(args: argparse.Namespace, ckpt: Any) -> int:
+    """``--requests FILE.jsonl``: one JSON result a line, in order. Exit 0 when every
+    request halted as its reference run did, 3 when some were refused (and none failed),
+    1 when some run stopped otherwise or left its reference."""
+    from neural.requests import answer, read_requests
+
+    if args.program or args.desc is not None or args.inputs is not None or args.set or args.resume or args.trace:
+        raise SynthError("--requests carries each request's desc, program, inputs and set: give it alone "
+                         "(with --model, --mode, --max-steps, --json, --device)")
+    results = answer(ckpt, read_requests(args.requests), mode=args.mode, max_steps=args.max_steps, where=args.requests)
+    for obj in results:
+        print_json(obj)
+    failed = [r for r in results if not r.get("refused") and (r["status"] != "halted" or not r["matches_reference"])]
+    return 1 if failed else (3 if any(r.get("refused") for r in results) else 0)
 
 
 class Progress:
@@ -136,17 +178,6 @@ def save_interrupted(program: Any, result: Any) -> str:
     obj = result_json(program, result)
     write_atomic(path, json.dumps(obj) + "\n")
     return str(path)
-
-
-def performance_json(perf: Performance) -> dict[str, Any]:
-    return {
-        "matches_reference": perf.matches_reference,
-        "first_divergence": perf.first_divergence,
-        "program": perf.program.name,
-        "rows_matching": perf.rows_matching,
-        "rows": perf.program.n,
-        "mode": perf.mode,
-    }
 
 
 def _fields(row: Any) -> str:

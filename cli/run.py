@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from cli.loading import load_runnable
 from isa.base import Status
 from isa.program import Program, initial_data, read_outputs
 from isa.registry import REGISTRY
-from runtime.result import RunResult
+from runtime.result import RunResult, result_json
 
 DEFAULT_MAX_STEPS = 1_000_000_000
 
@@ -97,22 +97,6 @@ def resumed(program: Program, path: str, pc: int | None) -> tuple[Program, int]:
         raise SynthError(f"{path}: the saved memory has {len(state['memory'])} cells but the program has {program.k}")
     memory = words_to_array(state["memory"], program.word_bits, f"{path}: memory")
     return dataclasses.replace(program, data=memory), state["pc"] if pc is None else pc
-
-
-def result_json(program: Program, result: RunResult) -> dict[str, Any]:
-    """The ``--json`` object of spec/isa.md (``exec`` adds its own keys)."""
-    classic = not program.spec.static_code
-    memory = program.data_area(result.data) if classic else result.data
-    obj: dict[str, Any] = {
-        "status": result.status.label,
-        "steps": result.steps,
-        "pc": result.pc,
-        "outputs": read_outputs(program, memory),
-        "memory": [int(v) for v in memory],
-    }
-    if classic:
-        obj["output"] = list(result.output)
-    return obj
 
 
 def report(program: Program, result: RunResult, as_json: bool) -> None:

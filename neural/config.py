@@ -33,7 +33,10 @@ class TrainConfig:
     # the description alone, mean-pooled, through one slot per program, shared by all its rows (neural/model.py)
     encoder_epochs: int = 0  # readout "description": epochs of fitting the encoder to description -> program first
     encoder_lr: float = 3e-5  # ... its learning rate for a pretrained encoder (a from-scratch one takes lr)
-    calibration_quantile: float = 0.05  # the refusal threshold: this quantile of the held-out descriptions' scores
+    encoder_objective: str = "slots"  # "slots": cross-entropy over the program keys; "pairs": SetFit's contrastive pairs
+    calibration_quantile: float = 0.1  # the refusal threshold: between this low quantile of the held-out
+    # descriptions' own-program scores and the high one of their other-program scores (neural/encoder_fit.py)
+    slot_scale: float = 20.0  # readout "description": program logits are slot_scale * cos(z, key)
     head_hidden: int = 0  # 0: linear heads; else one hidden GELU layer of this width in each head
     pretrained: str | None = None  # a pretrained BERT to start from: "minilm" (packaged) or a local directory
     tokenizer: str | None = None  # a local pretrained tokenizer directory (else: trained on the corpus; the encoder's own for "pretrained")
@@ -87,6 +90,8 @@ class TrainConfig:
             raise SynthError(f"readout must be cls, mean or description, not {self.readout!r}")
         if self.readout == "description" and self.backbone == "mlp":
             raise SynthError("the description read-out is for the bert and pretrained backbones")
+        if self.encoder_objective not in ("slots", "pairs"):
+            raise SynthError(f"encoder_objective must be slots or pairs, not {self.encoder_objective!r}")
         if self.encoder_epochs < 0 or not self.encoder_lr > 0 or not 0 <= self.calibration_quantile < 1:
             raise SynthError("encoder_epochs must be >= 0, encoder_lr > 0 and calibration_quantile in [0, 1)")
         return self

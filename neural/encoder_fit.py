@@ -8,8 +8,10 @@ before the rows are learned:
    ``scale * cos(z, keys)``), which ties the paraphrases of one program together and pushes
    other programs' away, with one training description of each program (that has three or
    more) held out;
-3. the held-out descriptions' scores (max cos(z, key): the network's confidence in the
-   program it reads) give the refusal threshold: their ``quantile``-th quantile;
+3. the held-out descriptions give the refusal threshold: halfway between the low
+   ``quantile`` of their scores for their own program (cos(z, key): the network's
+   confidence) and the high ``1 - quantile`` of their best scores for any other program
+   (how close a text that means another program comes; off-topic texts behave alike);
 4. training goes on with the held-out descriptions folded back in, and the encoder is then
    frozen (its z cached), so that the rows are learned on fixed description features.
 
@@ -55,7 +57,7 @@ def scores(model: Any, tokenizer: SynthTokenizer, texts: list[str], device: torc
 
 
 def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs: int, lr: float, keys_lr: float,
-                quantile: float, seed: int, device: torch.device, batch_size: int = 32,
+                quantile: float, seed: int, device: torch.device, batch_size: int = 32, objective: str = "slots",
                 say: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Steps 1-4 above; returns the calibration (threshold, quantile, held-out counts)."""
     backbone = model.backbone
@@ -94,19 +96,56 @@ def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs
                 loss_value = loss.item()
         return loss_value
 
+    def run_pair_epochs(count: int, pool: list[int]) -> float:
+        """Pairs of descriptions, cos(z_i, z_j) pulled to 1 for one program and 0 for two (SetFit's
+        contrastive fine-tuning); then the keys are the programs' mean directions."""
+        loss_value = 0.0
+        backbone.train()
+        by_program: dict[int, list[int]] = {}
+        for j in pool:
+            by_program.setdefault(labels[j], []).append(j)
+        for _ in range(count):
+            pairs = []
+            for j in pool:
+                same = by_program[labels[j]]
+                others = [k for k in pool if labels[k] != labels[j]]
+                pairs.append((j, same[int(torch.randint(len(same), (1,), generator=generator))], 1.0))
+                pairs.append((j, others[int(torch.randint(len(others), (1,), generator=generator))], 0.0))
+            order = [pairs[int(i)] for i in torch.randperm(len(pairs), generator=generator)]
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                x = description_inputs(tokenizer, [texts[a] for a, _, _ in chunk] + [texts[b] for _, b, _ in chunk], device)
+                z = F.normalize(backbone.embed_descriptions(x["input_ids"], x["attention_mask"]), dim=-1)
+                cos = (z[: len(chunk)] * z[len(chunk):]).sum(-1)
+                loss = F.mse_loss(cos, torch.tensor([t for _, _, t in chunk], device=device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for g in params for p in g["params"]], 1.0)
+                optimizer.step()
+                loss_value = loss.item()
+        with torch.no_grad():
+            z = F.normalize(embed(model, tokenizer, texts, device), dim=-1)
+            for i in range(len(corpus.programs)):
+                own = [j for j in pool if labels[j] == i]
+                backbone.keys[i] = z[own].mean(0)
+        return loss_value
+
     train_pool = [j for j in range(len(texts)) if j not in held]
-    loss_a = run_epochs(epochs, train_pool)  # 2.
+    run = run_pair_epochs if objective == "pairs" else run_epochs
+    loss_a = run(epochs, train_pool)  # 2.
     calibration: dict[str, Any] = {"score": "max cos(z, key)", "quantile": quantile, "heldout": len(held)}
     if held:  # 3.
         order = sorted(held)
-        s = scores(model, tokenizer, [texts[j] for j in order], device)
-        best = s.max(1)
-        right = s.argmax(1) == np.array([labels[j] for j in order])
-        calibration.update(threshold=float(np.quantile(best, quantile)), heldout_right=int(right.sum()),
-                           heldout_scores=[round(float(v), 4) for v in best])
+        s = scores(model, tokenizer, [texts[j] for j in order], device)  # (H, programs)
+        truth = np.array([labels[j] for j in order])
+        own = s[np.arange(len(order)), truth]
+        other = np.where(np.arange(s.shape[1])[None, :] == truth[:, None], -np.inf, s).max(1) if s.shape[1] > 1 else own * 0
+        low, high = float(np.quantile(own, quantile)), float(np.quantile(other, 1 - quantile))
+        calibration.update(threshold=(low + high) / 2, own_low=low, other_high=high, heldout_right=int((s.argmax(1) == truth).sum()),
+                           heldout_scores=[round(float(v), 4) for v in own], heldout_other=[round(float(v), 4) for v in other])
     else:
         calibration.update(threshold=None, heldout_right=0, heldout_scores=[])
-    loss_b = run_epochs(max(1, epochs // 2), list(range(len(texts))))  # 4.
+    loss_b = run(max(1, epochs // 2), list(range(len(texts))))  # 4.
     backbone.freeze_encoder()
     model.config.extra["encoder_frozen"] = True
     if say is not None:

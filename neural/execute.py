@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -74,6 +74,16 @@ class NetworkPredictor:
         return self._ids[text]
 
     @torch.no_grad()
+    def scores(self, descriptions: Sequence[str]) -> np.ndarray | None:
+        """(B, programs) how strongly the network reads each description as each stored
+        program (cos(z, key) of the program slots), or None for a model without slots."""
+        if not self.model.has_slots or not descriptions:
+            return None
+        inputs = self.tokenizer.batch([self._encode(d) for d in descriptions], torch.zeros(len(descriptions), dtype=torch.long))
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        return self.model.program_scores(inputs["input_ids"], inputs["attention_mask"]).cpu().numpy()
+
+    @torch.no_grad()
     def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
         t = torch.as_tensor(list(instructions), dtype=torch.long)  # (B,)
         if t.numel() and (int(t.max()) >= self.tokenizer.max_n or int(t.min()) < 0):
@@ -95,6 +105,10 @@ class MemoPredictor:
         self.memo: dict[tuple[str, int], np.ndarray] = {}
         self.calls = 0
         self.hits = 0
+
+    def scores(self, descriptions: Sequence[str]) -> np.ndarray | None:
+        scores = getattr(self.predictor, "scores", None)
+        return scores(descriptions) if scores is not None else None
 
     def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
         keys = [(d, int(t)) for d, t in zip(descriptions, instructions, strict=True)]
@@ -148,12 +162,14 @@ def step(isa: ISA, row: Sequence[int], memory: list[int], pc: int, n: int, word_
 class Job:
     """One run: ``program`` supplies the machine (n rows, memory size, word width, the
     memory image unless ``data`` is given); the network reads ``description``; the run
-    starts at ``pc`` (default: the ISA's start)."""
+    starts at ``pc`` (default: the ISA's start) and stops at ``max_steps`` (default: the
+    batch's)."""
 
     program: Program
     description: str
     data: np.ndarray | None = None
     pc: int | None = None
+    max_steps: int | None = None
 
 
 class Interrupted(Exception):  # noqa: N818 - it is what happened, not an error
@@ -187,6 +203,7 @@ def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_0
     traces: list[list] = [[] for _ in jobs]
     given: list[list] = [[] for _ in jobs]
     live = list(range(len(jobs)))
+    limits = [max_steps if j.max_steps is None else j.max_steps for j in jobs]
 
     def results() -> list[NeuralRun]:
         return [NeuralRun(RunResult(Status.STEP_LIMIT if status[r] is None else status[r], steps[r], pcs[r],
@@ -199,7 +216,7 @@ def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_0
             for r in live:
                 if pcs[r] >= jobs[r].program.n:
                     status[r] = Status.FELL_OFF
-                elif steps[r] == max_steps:
+                elif steps[r] == limits[r]:
                     status[r] = Status.STEP_LIMIT
                 else:
                     asking.append(r)
@@ -281,10 +298,19 @@ class Performance:
     extracted: np.ndarray  # (n, fields): the network's program for the description
     instructions: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # stepwise: (pc, row) per step
     outputs: dict[str, list[int]] | None = None  # neural.ask: each .output label's cells after the neural run
+    choice: Any = None  # neural.ask: the neural.choose.Choice that picked the program
 
     @property
     def matches_reference(self) -> bool:
         return self.first_divergence is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The keys ``synth exec --json`` adds to ``synth run``'s."""
+        out = {"matches_reference": self.matches_reference, "first_divergence": self.first_divergence,
+               "program": self.program.name, "rows_matching": self.rows_matching, "rows": self.program.n, "mode": self.mode}
+        if self.choice is not None:
+            out.update({k: v for k, v in self.choice.to_json().items() if k != "program"})
+        return out
 
 
 def compare(program: Program, data: np.ndarray, run: NeuralRun, max_steps: int, pc: int | None = None) -> tuple[RunResult, int | None]:

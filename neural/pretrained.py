@@ -80,16 +80,22 @@ def load_bert(path: str | Path, vocab_size: int | None = None, *, classes: int |
     """A ``BertModel`` (or, with ``classes``, a ``BertForSequenceClassification``) from a
     local directory, offline; token embeddings resized to ``vocab_size`` when given."""
     from transformers import BertForSequenceClassification, BertModel
+    from transformers.utils import logging as hf_logging
 
     path = Path(path)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its load report lists the pooler we leave out; nothing a user must act on
+    hf_logging.disable_progress_bar()
     try:
         with offline():
             if classes is None:
                 bert = BertModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
             else:
                 bert = BertForSequenceClassification.from_pretrained(str(path), local_files_only=True, num_labels=classes)
+            if vocab_size is not None and vocab_size != bert.config.vocab_size:
+                bert.resize_token_embeddings(vocab_size)  # new tokens: the mean and covariance of the others
     except (OSError, ValueError) as e:
         raise SynthError(f"{path}: cannot load a pretrained BERT: {str(e).splitlines()[0][:200]}") from None
-    if vocab_size is not None and vocab_size != bert.config.vocab_size:
-        bert.resize_token_embeddings(vocab_size)
+    finally:
+        hf_logging.set_verbosity(verbosity)
     return bert

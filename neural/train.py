@@ -178,6 +178,7 @@ def build(config: TrainConfig, corpus: Corpus, tokenizer: SynthTokenizer | None 
         pad_id=tokenizer.pad_id,
         pretrained=pretrained_name,
         slots=len(corpus.programs) if config.readout == "description" else 0,
+        slot_scale=config.slot_scale,
         ct_base=tokenizer.ct_base,
         max_n=corpus.max_n,
     )
@@ -247,6 +248,7 @@ def train(
         lr = config.encoder_lr if model.config.pretrained else config.lr
         calibration = fit_encoder(model, corpus, tokenizer, epochs=config.encoder_epochs, lr=lr, keys_lr=config.lr,
                                   quantile=config.calibration_quantile, seed=config.seed, device=device,
+                                  objective=config.encoder_objective,
                                   say=(lambda s: sys.stderr.write(s + "\n")) if config.progress else None)
     data = encode(corpus, tokenizer).to(device)
     batch_size = config.batch_size or default_batch_size(len(data))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from isa.base import Status
+
+if TYPE_CHECKING:
+    from isa.program import Program
 
 TRACE_COLUMNS = ("pc", "address", "value")  # address: the cell written, -1 when none
 
@@ -33,3 +37,22 @@ class BatchResult:
     @property
     def total_steps(self) -> int:
         return int(self.steps.sum())
+
+
+def result_json(program: Program, result: RunResult) -> dict[str, Any]:
+    """The ``--json`` object of ``synth run`` (spec/isa.md): status, steps, pc, outputs,
+    memory (classic: the data area, plus the output bytes). ``exec`` adds its own keys."""
+    from isa.program import read_outputs
+
+    classic = not program.spec.static_code
+    memory = program.data_area(result.data) if classic else result.data
+    obj: dict[str, Any] = {
+        "status": result.status.label,
+        "steps": result.steps,
+        "pc": result.pc,
+        "outputs": read_outputs(program, memory),
+        "memory": [int(v) for v in memory],
+    }
+    if classic:
+        obj["output"] = list(result.output)
+    return obj
