@@ -147,60 +147,66 @@ def sst2_command(args: argparse.Namespace) -> int:
 def _add_describe(ex: argparse._SubParsersAction) -> None:
     d = ex.add_parser(
         "describe",
-        help="programs from descriptions: the example library asked with seen and unseen paraphrases",
-        description="Train on the example library (one .desc per program held out) until every row is exact, then "
-        "perform every program stepwise from each training description on its .test inputs, and from the held-out "
-        ".desc and the new paraphrases of --paraphrases: how often the right program runs, and top-1 identification "
-        "(closest_program). Writes OUT/describe.md, OUT/describe.json and the models under OUT/models/.",
+        help="programs from descriptions: unseen paraphrases by program-grouped folds, off-topic texts, baselines",
+        description="Deal every example program's paraphrases (its .desc lines and the new ones of --paraphrases) into "
+        "--folds program-grouped folds; for each ISA, backbone and fold, train a Synthesizer (description read-out, "
+        "encoder fitted and refusal threshold calibrated) on the other folds until exact, and ask it every held-out "
+        "paraphrase and every off-topic text as synth exec --desc does: right program runs, top-1, off-topic refused, "
+        "accepted runs wrong; beside a word-overlap and a sentence-embedding nearest-neighbour baseline. Writes "
+        "OUT/describe.md and OUT/describe.json; every finished fold is recorded in OUT/trials.jsonl and reused.",
     )
     d.add_argument("--isa", default="subleq,ext", metavar="ISA,ISA", help="ISAs (default subleq,ext)")
-    d.add_argument("--backbone", choices=("bert", "mlp"), default="mlp", help="the network (default mlp)")
-    d.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="initialises the network (default 0)")
-    d.add_argument("--max-steps", type=nonneg_int, default=3000, metavar="N", help="training step cap (default 3000)")
+    d.add_argument("--backbone", default="scratch,pretrained", metavar="B,B",
+                   help="scratch (BERT from scratch) and/or pretrained (the packaged encoder) (default both)")
+    d.add_argument("--folds", type=nonneg_int, default=5, metavar="K", help="folds (default 5)")
+    d.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="deals the folds, initialises the networks (default 0)")
     d.add_argument("--programs", metavar="NAME,NAME,...", help="only these examples (default: all)")
     d.add_argument("--examples", default="examples", metavar="DIR", help="the .sasm programs (default examples)")
-    d.add_argument("--paraphrases", metavar="FILE", help="new paraphrases: a JSON object, program name -> list of strings "
+    d.add_argument("--paraphrases", metavar="FILE", help="more paraphrases: a JSON object, program -> list of strings "
                    "(default: heldout_paraphrases.json in --examples, if there)")
-    d.add_argument("--full", action="store_true",
-                   help="extra row: also train on every .desc and ask the seen and new paraphrases again")
-    d.add_argument("--config", metavar="FILE", help="override the training recipe with a TrainConfig YAML/TOML "
-                   "(--backbone, --seed, --max-steps and --device win)")
+    d.add_argument("--off-topic", metavar="FILE", help="texts that mean no program, one a line (default: off_topic.txt in --examples)")
+    d.add_argument("--no-baselines", action="store_true", help="skip the word-overlap and embedding baselines")
+    d.add_argument("--final", action="store_true", help="also train each ISA and backbone on every paraphrase (OUT/models/ISA-BACKBONE)")
+    d.add_argument("--config", metavar="FILE", help="override the training recipe with a TrainConfig YAML/TOML (every backbone)")
     d.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    d.add_argument("--out", default="runs/describe", metavar="DIR", help="where the tables and models go (default runs/describe)")
-    d.add_argument("--json", action="store_true", help="end with a JSON list of the runs (without per-description items)")
+    d.add_argument("--out", default="runs/describe", metavar="DIR", help="where tables, records and models go (default runs/describe)")
+    d.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     d.add_argument("--progress", action="store_true", help="training progress bars")
+    d.add_argument("--restart", action="store_true", help="discard the trials recorded in OUT/trials.jsonl")
     add_threads(d)
     d.set_defaults(func=describe_command)
 
 
 def describe_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
-    from neural.experiments import describe
+    from neural.experiments import describe, trials
     from neural.train import TrainConfig, pick_device
 
     pick_device(args.device)
     overrides = {}
     if args.config:
-        overrides = {k: (tuple(v) if k == "betas" else v) for k, v in TrainConfig.from_file(args.config).to_json().items()}
-        for key in ("backbone", "seed", "max_steps", "until_exact", "device", "progress", "save_every"):
-            overrides.pop(key, None)
-    paraphrases = args.paraphrases
-    if paraphrases is None:
-        default = Path(args.examples) / "heldout_paraphrases.json"
-        paraphrases = str(default) if default.is_file() else None
+        overrides = {k: v for k, v in TrainConfig.overrides_from_file(args.config).items()
+                     if k not in ("backbone", "seed", "device", "progress")}
+    examples = Path(args.examples)
+    paraphrases = args.paraphrases or (str(examples / "heldout_paraphrases.json") if (examples / "heldout_paraphrases.json").is_file() else None)
     config = describe.DescribeConfig(
-        isas=tuple(v.strip() for v in args.isa.split(",") if v.strip()), backbone=args.backbone, seed=args.seed,
-        max_steps=args.max_steps, examples=args.examples, paraphrases=paraphrases, full=args.full,
-        programs=None if args.programs is None else tuple(v.strip() for v in args.programs.split(",") if v.strip()),
-        device=args.device, progress=args.progress, train_overrides=overrides,
+        isas=_names(args.isa), backbones=_names(args.backbone), folds=args.folds, seed=args.seed, examples=args.examples,
+        paraphrases=paraphrases, off_topic=args.off_topic or str(examples / "off_topic.txt"),
+        programs=_names(args.programs) if args.programs else None, baselines=not args.no_baselines, final=args.final,
+        device=args.device, progress=args.progress, overrides=overrides,
     ).validate()
-    machine = _machine(args.device)
-    runs = describe.run(config, args.out, say=describe.stderr_say)
-    describe.write(runs, args.out, config, machine)
-    sys.stdout.write(describe.markdown(runs, machine))
+    if args.restart:
+        trials.discard(args.out)
+    records = describe.run(config, args.out, say=lambda line: sys.stderr.write(line + "\n"))
+    rows = describe.write(records, args.out, config, _machine(args.device), "synth " + " ".join(sys.argv[1:]))
+    sys.stdout.write(describe.markdown(rows))
     if args.json:
-        print_json([describe.public(r) for r in runs])
+        print_json(rows)
     return 0
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
 def _machine(device: str) -> str:

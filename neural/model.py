@@ -297,12 +297,13 @@ class Synthesizer(nn.Module):
         token_type_ids: torch.Tensor,  # (B, L)
         labels: torch.Tensor | None = None,  # (B, F) in field order
         programs: torch.Tensor | None = None,  # (B,) each row's program index: trains the program slots too
+        label_smoothing: float = 0.0,
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         h = self.backbone(input_ids, attention_mask, token_type_ids)  # (B, H)
         logits = {name: head(h) for name, head in self.heads.items()}  # name -> (B, classes)
         loss = None
         if labels is not None:
-            loss = sum(F.cross_entropy(logits[name], labels[:, j]) for j, name in enumerate(self.fields))
+            loss = sum(F.cross_entropy(logits[name], labels[:, j], label_smoothing=label_smoothing) for j, name in enumerate(self.fields))
             slots = getattr(self.backbone, "last_slot_logits", None)
             if programs is not None and slots is not None:
                 loss = loss + F.cross_entropy(slots, programs)

@@ -279,7 +279,7 @@ def train(
                 group["lr"] = learning_rate(config, step, annealed_at is not None)
             index = stream.batch(step).to(device)  # (B,)
             programs = data.program[index] if model.has_slots else None
-            _, loss = model(**data.inputs(index), labels=data.labels[index], programs=programs)
+            _, loss = model(**data.inputs(index), labels=data.labels[index], programs=programs, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip:

@@ -64,13 +64,13 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
     the epochs and ``SST2Config.warmup``."""
     if backbone == "scratch":
         config = TrainConfig(backbone="bert", hidden_size=256, intermediate_size=1024, num_layers=2, num_heads=4,
-                             dropout=0.1, init_std=0.02, embedding_std=None, vocab_size=16000, lr=5e-4, betas=(0.9, 0.999),
+                             dropout=0.1, init_std=0.02, embedding_std=None, vocab_size=16000, lr=7e-4, betas=(0.9, 0.98),
                              weight_decay=0.01, schedule="linear", anneal_at=None, grad_clip=1.0, batch_size=32,
-                             eval_every=200, save_every=500, progress=False)
+                             label_smoothing=0.1, eval_every=200, save_every=500, progress=False)
     elif backbone == "pretrained":
-        config = TrainConfig(backbone="pretrained", lr=5e-5, betas=(0.9, 0.999), weight_decay=0.01, schedule="linear",
+        config = TrainConfig(backbone="pretrained", lr=5e-5, betas=(0.9, 0.98), weight_decay=0.01, schedule="linear",
                              init_std=0.02, embedding_std=None, anneal_at=None, grad_clip=1.0, batch_size=32,
-                             eval_every=200, save_every=250, progress=False)
+                             label_smoothing=0.1, eval_every=200, save_every=250, progress=False)
     else:
         raise SynthError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
     for key, value in overrides.items():
@@ -134,9 +134,10 @@ class SequenceClassifier(nn.Module):
         self.bert = bert
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor,
-                labels: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+                labels: torch.Tensor | None = None, label_smoothing: float = 0.0) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         logits = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits  # (B, 2)
-        return {"class": logits}, (F.cross_entropy(logits, labels[:, 0]) if labels is not None else None)
+        loss = F.cross_entropy(logits, labels[:, 0], label_smoothing=label_smoothing) if labels is not None else None
+        return {"class": logits}, loss
 
 
 def build_model(task: Task, config: TrainConfig, texts: list[str]) -> tuple[nn.Module, SynthTokenizer]:
@@ -289,7 +290,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
                 group["lr"] = learning_rate(recipe_, step)
             index = stream.batch(step)
             inputs = {k: v.to(device) for k, v in train_data.inputs(index, trim=True).items()}
-            _, loss = model(**inputs, labels=train_data.labels[index].to(device))
+            _, loss = model(**inputs, labels=train_data.labels[index].to(device), label_smoothing=recipe_.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if recipe_.grad_clip:
@@ -474,8 +475,8 @@ def run(config: SST2Config, data: SST2, out: str | Path, say: Callable[[str], No
     key = config.recipe_key(len(data.train))
     done = {(r.get("task"), r.get("seed")): r for r in trials.load(out, key)}
     records = []
-    for name in config.tasks:
-        for seed in range(config.seeds):
+    for seed in range(config.seeds):  # seed by seed: an experiment stopped part-way has whole seeds of every task
+        for name in config.tasks:
             rec = done.get((name, seed))
             if rec is None:
                 task = make_task(name, data, seed)
