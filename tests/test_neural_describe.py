@@ -1,138 +1,112 @@
-"""Programs from descriptions (neural/experiments/describe.py): the protocol's bookkeeping,
-on four tiny ext examples and a tiny feed-forward model (a few seconds)."""
+"""Programs from descriptions (neural/experiments/describe*.py): the folds, the scoring rules
+against answers worked out by hand, the baselines, and the command end to end at a tiny size."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from conftest import REPO
 
 from cli.main import main
-from isa.program import initial_data
-from neural import checkpoint
-from neural.corpus import Corpus
-from neural.execute import Job, MemoPredictor, NetworkPredictor, perform_many
-from neural.experiments import describe
+from neural.experiments import describe, describe_data, describe_score
 
-PROGRAMS = ("add", "double", "negate", "is_zero")
-TINY = "hidden_size: 32\nintermediate_size: 64\nbatch_size: 16\nlr: 0.01\n"
+EXAMPLES = REPO / "examples"
+PROGRAMS = ("add", "negate", "max_of_two", "is_zero")
+
+
+def test_folds_hold_every_paraphrase_out_exactly_once():
+    programs, skipped = describe_data.example_programs(EXAMPLES, "ext", PROGRAMS)
+    assert [p.name for p in programs] == sorted(PROGRAMS) and skipped == []
+    pool = describe_data.pools(programs, describe_data.load_paraphrases(EXAMPLES / "heldout_paraphrases.json"))
+    assert all(len(pool[p.name]) == len(p.descriptions) + 2 for p in programs)  # .desc lines + the two new ones
+    folds = describe_data.make_folds(programs, pool, 5, seed=3)
+    held = [t for f in folds for _, t in f.held]
+    assert sorted(held) == sorted(t for texts in pool.values() for t in texts)  # each once
+    for f in folds:
+        for p in f.train:
+            mine = {t for name, t in f.held if name == p.name}
+            assert not mine & set(p.descriptions) and len(mine) + len(p.descriptions) == len(pool[p.name])
+    assert describe_data.make_folds(programs, pool, 5, seed=3)[2].held == folds[2].held  # seeded
+    assert describe_data.make_folds(programs, pool, 5, seed=4)[2].held != folds[2].held
+
+
+def test_calibration_rule():
+    own = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    other = np.array([0.1, 0.2, 0.3, 0.4, 0.45])
+    # halfway between the 0th quantile of own (0.5) and the 100th of other (0.45)
+    assert describe_score.calibrate(own, other, 0.0) == pytest.approx(0.475)
+    assert describe_score.calibrate(own, other, 0.25) == pytest.approx((0.6 + 0.4) / 2)
+
+
+def test_word_overlap_baseline_against_known_answers():
+    train = {"add": ["add two numbers", "the sum of a and b"], "negate": ["negate a number", "flip the sign"],
+             "is_zero": ["is it zero", "test for zero", "zero or not"]}
+    scores = describe_score.word_scores(train)(["sum two numbers", "is the number zero", "hello there"])
+    assert scores.shape == (3, 3)
+    assert scores[0].argmax() == 0 and scores[0, 0] == pytest.approx(2 / 4)  # {sum, two, numbers} vs {add, two, numbers}
+    assert scores[1].argmax() == 2 and scores[1, 2] == pytest.approx(2 / 5)  # {is, the, number, zero} vs {is, it, zero}
+    assert scores[2].max() == 0.0
+    rates = describe_score.score_baseline(describe_score.word_scores, train,
+                                          [("add", "sum two numbers"), ("negate", "the sign flip")], ["hello there"], 0.1)
+    assert rates["heldout"] == 2 and rates["top1"] == 2 and rates["off_topic_refused"] == 1
+
+
+def test_rates_count_what_they_say():
+    Item = describe_score.Item
+    items = [Item("heldout", "add", "a", "add", "add", 0.9, True), Item("heldout", "add", "b", "negate", "negate", 0.8, False),
+             Item("heldout", "negate", "c", None, "negate", 0.1, False), Item("heldout", "negate", "d", "negate", "negate", 0.7, False),
+             Item("off_topic", None, "e", None, "add", 0.2, True), Item("off_topic", None, "f", "add", "add", 0.9, False)]
+    r = describe_score.rates(items)
+    assert r == {"heldout": 4, "right": 1, "top1": 3, "accepted": 3, "accepted_wrong": 2, "off_topic": 2, "off_topic_refused": 1}
+
+
+TINY = """num_layers = 1
+hidden_size = 64
+intermediate_size = 128
+num_heads = 2
+encoder_epochs = 8
+max_steps = 800
+"""
 
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
-    """``synth experiment describe`` on the subset: (OUT, the JSON it wrote, stdout's --json)."""
     base = tmp_path_factory.mktemp("describe")
-    (base / "tiny.yaml").write_text(TINY)
-    out = base / "out"
-    import contextlib
-    import io
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        code = main(["experiment", "describe", "--isa", "ext", "--backbone", "mlp", "--programs", ",".join(PROGRAMS),
-                     "--config", str(base / "tiny.yaml"), "--max-steps", "600", "--out", str(out), "--json"])
-    assert code == 0
-    printed = buf.getvalue()
-    return out, json.loads((out / "describe.json").read_text()), json.loads(printed[printed.index("\n[") + 1:])
+    (base / "tiny.toml").write_text(TINY)
+    (base / "off.txt").write_text("what's the weather like tomorrow\ntell me a joke\na charming and often affecting journey .\n")
+    argv = ["experiment", "describe", "--isa", "ext", "--backbone", "scratch", "--folds", "3", "--programs", ",".join(PROGRAMS),
+            "--config", str(base / "tiny.toml"), "--off-topic", str(base / "off.txt"), "--out", str(base / "out"), "--json"]
+    return base, argv
 
 
-def test_json_has_the_documented_keys(outcome):
-    out, obj, printed = outcome
-    assert set(obj) == set(describe.JSON_KEYS) and obj["experiment"] == "describe"
-    assert (out / "describe.md").read_text().startswith("| ISA | backbone |")
-    (run,) = obj["runs"]
-    assert set(run) == set(describe.RUN_KEYS)
-    assert set(run["training"]) == set(describe.TRAINING_KEYS)
-    assert set(run["sets"]) == {"seen", "heldout_desc", "new"}
-    for summary in run["sets"].values():
-        assert set(summary) == set(describe.SET_KEYS)
-    for item in run["items"]:
-        assert set(item) == set(describe.ITEM_KEYS)
-    assert printed == [{k: v for k, v in run.items() if k != "items"}]
-    assert run["isa"] == "ext" and run["variant"] == "holdout" and run["programs"] == len(PROGRAMS)
-    assert run["chance"] == round(1 / len(PROGRAMS), 4)
+def test_the_command_end_to_end_and_resumed(outcome, capsys):
+    base, argv = outcome
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out.strip().splitlines()[-1])
+    assert [r["backbone"] for r in rows] == ["scratch", "word-overlap", "embedding-nn"]
+    for r in rows:
+        assert r["folds"] == 3 and r["heldout"] == 48 and r["off_topic"] == 3
+        assert set(r) >= {"right", "top1", "off_topic_refused", "accepted_wrong"}
+    assert rows[0]["training_exact"].split("/")[0] == rows[0]["training_exact"].split("/")[1]  # the check holds
+    records = [json.loads(line) for line in (base / "out" / "trials.jsonl").read_text().splitlines()]
+    assert len(records) == 9
+    scratch = [r for r in records if r["backbone"] == "scratch"]
+    assert all(r["exact"] and r["calibration"]["threshold"] is not None for r in scratch)
+    assert all(len(r["items"]) == r["heldout"] + r["off_topic"] for r in scratch)
+    table = json.loads((base / "out" / "describe.json").read_text())
+    assert table["experiment"] == "describe" and table["rows"] == rows
+    assert (base / "out" / "describe.md").read_text().startswith("| ISA | model |")
+    assert not list((base / "out" / "models").glob(".fold-*"))  # fold models are not kept
+    assert main(argv) == 0  # again: every fold is recorded
+    assert capsys.readouterr().err.count("(recorded)") == 9
 
 
-def test_held_out_paraphrases_were_never_trained(outcome):
-    out, obj, _ = outcome
-    (run,) = obj["runs"]
-    trained = checkpoint.load(out / "models" / "ext-mlp-holdout").corpus
-    assert trained.names == sorted(PROGRAMS)  # file order
-    taught = {d for p in trained.programs for d in Corpus.descriptions(p)}
-    new = json.loads(open("examples/heldout_paraphrases.json").read())
-    from compiler import compile_file
-
-    for p in trained.programs:
-        full = compile_file(f"examples/{p.name}.sasm", isa="ext").descriptions
-        assert p.descriptions == full[:-1]  # the last .desc is held out, the others are trained
-        held = [i for i in run["items"] if i["program"] == p.name and i["set"] == "heldout_desc"]
-        assert [i["description"] for i in held] == [full[-1]]
-        news = [i["description"] for i in run["items"] if i["program"] == p.name and i["set"] == "new"]
-        assert news == new[p.name] and len(news) == 2
-        seen = [i["description"] for i in run["items"] if i["program"] == p.name and i["set"] == "seen"]
-        assert seen == p.descriptions
-    unseen = {i["description"] for i in run["items"] if i["set"] != "seen"}
-    assert not unseen & taught
-
-
-def test_the_counts_add_up(outcome):
-    _, obj, _ = outcome
-    (run,) = obj["runs"]
-    assert run["training"]["exact"]
-    tests = {name: len(compile_tests(name)) for name in PROGRAMS}
-    for name, summary in run["sets"].items():
-        items = [i for i in run["items"] if i["set"] == name]
-        assert summary["paraphrases"] == len(items)
-        assert summary["runs"] == sum(i["tests"] for i in items) == sum(tests[i["program"]] for i in items)
-        assert summary["runs_matched"] == sum(i["tests_matched"] for i in items) <= summary["runs"]
-        assert summary["runs_passed"] == sum(i["tests_passed"] for i in items) <= summary["runs"]
-        assert summary["right_program"] == sum(i["right_program"] for i in items) <= summary["paraphrases"]
-        assert summary["traces_matched"] <= summary["right_program"]  # every run the reference run: every test passes
-        assert summary["identified"] == sum(i["closest"] == i["program"] for i in items)
-        assert summary["identified_share"] == sum(i["closest_share"] == i["program"] for i in items)
-        assert summary["identified_words"] == sum(i["closest_words"] == i["program"] for i in items)
-        assert summary["right_program_rate"] == round(summary["right_program"] / summary["paraphrases"], 4)
-    seen = run["sets"]["seen"]
-    assert seen["paraphrases"] == run["training"]["descriptions"]
-    assert seen["runs_matched"] == seen["runs"]  # exact training: every seen description runs its program
-    assert seen["identified_share"] == seen["paraphrases"]  # ... and gives all of its rows
-    assert seen["identified_words"] == seen["paraphrases"]  # a training description is its own nearest
-    assert run["sets"]["heldout_desc"]["paraphrases"] == len(PROGRAMS)
-    assert run["sets"]["new"]["paraphrases"] == 2 * len(PROGRAMS)
-
-
-def compile_tests(name):
-    from compiler import compile_file
-
-    return compile_file(f"examples/{name}.sasm", isa="ext").tests
-
-
-def test_the_cache_changes_no_run(outcome):
-    out, _, _ = outcome
-    ckpt = checkpoint.load(out / "models" / "ext-mlp-holdout")
-    plain = NetworkPredictor.from_checkpoint(ckpt)
-    cached = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
-    jobs, keys = [], 0
-    for p in ckpt.corpus.programs:
-        texts = [*p.descriptions, "a == b ?", "abs(x) please"]
-        keys += len(texts) * p.n  # the (description, C_t) pairs there are
-        for text in texts:
-            jobs += [Job(p, text, initial_data(p, t.set)) for t in compile_tests(p.name)]
-    a, b = perform_many(plain, jobs, 500), perform_many(cached, jobs, 500)
-    for x, y in zip(a, b, strict=True):
-        assert x.instructions == y.instructions
-        assert x.result.status == y.result.status and x.result.steps == y.result.steps
-        assert x.result.data.tolist() == y.result.data.tolist()
-    assert cached.calls <= keys  # each (description, C_t) reaches the network at most once
-    assert cached.hits > 0 and cached.hits + cached.calls == sum(len(r.instructions) for r in b)
-
-
-def test_an_isa_without_static_code_is_refused(capsys):
-    assert main(["experiment", "describe", "--isa", "classic", "--out", "/nonexistent/never"]) == 2
-    assert "static code" in capsys.readouterr().err
-
-
-def test_an_existing_model_is_not_overwritten(outcome, capsys):
-    out, _, _ = outcome
-    assert main(["experiment", "describe", "--isa", "ext", "--programs", "add", "--out", str(out)]) == 2
-    assert "already holds a trained model" in capsys.readouterr().err
+def test_bad_arguments(capsys, tmp_path):
+    for extra, message in ((["--isa", "classic"], "ISAs with static code"), (["--folds", "1"], "at least 2"),
+                           (["--backbone", "mlp"], "--backbone 'mlp'")):
+        assert main(["experiment", "describe", "--out", str(tmp_path / "o"), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert describe.TARGETS["right"] == 0.90
