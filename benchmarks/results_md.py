@@ -48,19 +48,26 @@ SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrain
 
 
 def sst2_table() -> str:
+    """The table from every recorded trial (OUT/trials.jsonl), so that a run still going, or
+    stopped part-way, shows what it has; the command and machine from OUT/sst2.json."""
     from neural.experiments import sst2
 
     rows, notes = [], []
     for backbone, directory in SST2_RUNS.items():
+        records = _records(directory / "trials.jsonl")
         table = _json(directory / "sst2.json")
-        if table is None:
+        if not records:
             notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
             continue
-        rows.extend(table["rows"])
-        epochs = table["epochs"]
-        notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "
-                     f"{'the first ' + str(table['max_train']) if table['max_train'] else 'all'} training sentences); "
-                     f"{table['machine']}; {table['date']}. Files: `{directory.relative_to(REPO)}/`.")
+        rows.extend(sst2.summarise(records))
+        if table is not None:
+            epochs = table["epochs"]
+            notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "
+                         f"{'the first ' + str(table['max_train']) if table['max_train'] else 'all'} training sentences); "
+                         f"{table['machine']}; {table['date']}. Files: `{directory.relative_to(REPO)}/`.")
+        else:
+            notes.append(f"* {backbone}: the trials recorded so far in `{directory.relative_to(REPO)}/trials.jsonl` "
+                         "(the command has not finished).")
     body = sst2.markdown(rows) if rows else ""
     return body + "\n" + "\n".join(notes) + "\n"
 
@@ -79,7 +86,39 @@ def sst2_perform() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"sst2-table": sst2_table, "sst2-perform": sst2_perform}
+# -- programs from descriptions (issue 9) -------------------------------------------------------
+
+DESCRIBE = RESULTS / "describe"
+
+
+def describe_table() -> str:
+    from neural.experiments import describe
+
+    records = _records(DESCRIBE / "trials.jsonl")
+    table = _json(DESCRIBE / "describe.json")
+    if not records:
+        return f"Not run yet (`synth experiment describe --out {DESCRIBE.relative_to(REPO)}`).\n"
+    rows = describe.summarise(records)
+    lines = [describe.markdown(rows).rstrip(), ""]
+    if table is not None:
+        lines.append(f"Command: `{table['command']}`; {table['machine']}; {table['date']}. Files: `{DESCRIBE.relative_to(REPO)}/`.")
+    else:
+        lines.append(f"The folds recorded so far in `{DESCRIBE.relative_to(REPO)}/trials.jsonl` (the command has not finished).")
+    targets = describe.TARGETS
+    for r in rows:
+        if r["backbone"] != "pretrained":
+            continue
+        met = (r["right"]["mean"] >= 100 * targets["right"], r["accepted_wrong"]["mean"] <= 100 * targets["accepted_wrong"],
+               r["off_topic_refused"]["mean"] >= 100 * targets["off_topic_refused"])
+        lines.append(f"Targets ({r['isa']}, pretrained): right program runs >= {100 * targets['right']:.0f}%: "
+                     f"{r['right']['mean']:.1f}% ({'met' if met[0] else 'not met'}); accepted runs wrong <= "
+                     f"{100 * targets['accepted_wrong']:.0f}%: {r['accepted_wrong']['mean']:.1f}% ({'met' if met[1] else 'not met'}); "
+                     f"off-topic refused >= {100 * targets['off_topic_refused']:.0f}%: {r['off_topic_refused']['mean']:.1f}% "
+                     f"({'met' if met[2] else 'not met'}).")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"sst2-table": sst2_table, "sst2-perform": sst2_perform, "describe-table": describe_table}
 
 
 def main() -> int:

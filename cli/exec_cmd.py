@@ -21,14 +21,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="perform a program with a trained Synthesizer",
         description="Perform a program with a trained Synthesizer: --program NAME from its first training description, "
         "--desc TEXT from whatever the network makes of TEXT, or both (TEXT read by the network, NAME's memory and "
-        "reference run). stepwise: the network gives the instruction at every step; extract: the whole program in one "
-        "batched pass, listed with the rows that differ from the compiled program marked (*), then run on the fast "
-        "runtime. --json adds matches_reference, first_divergence, program and rows_matching to synth run's keys.",
+        "reference run). A description that means none of the model's programs (below its calibrated threshold) runs "
+        "nothing, lists the closest programs and exits 3. stepwise: the network gives the instruction at every step; "
+        "cached: the same, each answer remembered; extract: the whole program in one batched pass, listed with the rows "
+        "that differ from the compiled program marked (*), then run on the fast runtime. --json adds matches_reference, "
+        "first_divergence, program, rows_matching, mode (and, for an unseen text, chosen_by, confidence, candidates, "
+        "threshold) to synth run's keys. Exit 0 when the run halted as its reference run did, 1 otherwise, 3 refused.",
     )
     p.add_argument("--model", required=True, metavar="DIR", help="a run directory or checkpoint written by synth train")
     p.add_argument("--program", metavar="NAME", help="a program of the model's corpus")
     p.add_argument("--desc", metavar="TEXT", help="a description for the network to read")
-    p.add_argument("--mode", choices=("stepwise", "extract"), default="stepwise")
+    p.add_argument("--mode", choices=("stepwise", "cached", "extract"), default="cached",
+                   help="stepwise: the network at every step for every live run; cached (default): the same, each "
+                   "(description, C_t) answer remembered (the same runs, loops cost no call); extract: the whole program in "
+                   "one batched pass, then the fast runtime")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--resume", metavar="STATE.json",
                    help="continue a run from the memory and pc of its --json output (or of the state an interrupted run saved)")
@@ -54,8 +60,8 @@ def exec_command(args: argparse.Namespace) -> int:
         raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")
     if args.requests:
         return requests_command(args, ckpt)
-    # The network is deterministic: asking it once per (description, C_t) changes no run.
-    predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
+    network = NetworkPredictor.from_checkpoint(ckpt)
+    predictor = network if args.mode == "stepwise" else MemoPredictor(network)
     choice = choose(corpus, predictor, args.program, args.desc, threshold_of(ckpt.state))
     if choice.program is None:
         return refused(choice, args.json)

@@ -1,12 +1,14 @@
 """Neural execution: the Synthesizer performs a program on a data memory.
 
-Two modes (spec/neural.md):
+Three modes (spec/neural.md):
 
 * **stepwise** (the paper's inference): at every step the network is asked for the
   instruction at C_t (argmax of each head), and the ISA's own step, its reference run
   loop taken one step at a time, performs it on the data memory and yields the next
   C_t. ``perform_many`` runs many such runs at once (one program over many inputs, or
   many programs) with one network call per step for all the runs still going.
+* **cached**: the same, with each (description, C_t) answer remembered (``MemoPredictor``):
+  the network is deterministic, so the runs are the same; a loop stops costing a call.
 * **extract**: every C_t in one batched pass gives the whole program, which then runs on
   the fast runtime.
 
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from neural.model import Synthesizer
     from neural.tokenizer import SynthTokenizer
 
-MODES = ("stepwise", "extract")
+MODES = ("stepwise", "cached", "extract")
 
 
 class Predictor(Protocol):
@@ -73,7 +75,7 @@ class NetworkPredictor:
             self._ids[text] = ids
         return self._ids[text]
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def scores(self, descriptions: Sequence[str]) -> np.ndarray | None:
         """(B, programs) how strongly the network reads each description as each stored
         program (cos(z, key) of the program slots), or None for a model without slots."""
@@ -83,7 +85,7 @@ class NetworkPredictor:
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         return self.model.program_scores(inputs["input_ids"], inputs["attention_mask"]).cpu().numpy()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
         t = torch.as_tensor(list(instructions), dtype=torch.long)  # (B,)
         if t.numel() and (int(t.max()) >= self.tokenizer.max_n or int(t.min()) < 0):
@@ -345,7 +347,7 @@ def perform(
         raise SynthError(f"unknown mode {mode!r} (choose {', '.join(MODES)})")
     data = program.data.copy() if data is None else np.asarray(data, dtype=np.int64)
     code = extract(predictor, description, program.n)
-    if mode == "stepwise":
+    if mode in ("stepwise", "cached"):  # the predictor given decides whether answers are remembered
         run = perform_many(predictor, [Job(program, description, data, pc)], max_steps, progress)[0]
     else:
         run = run_extracted(code, program, data, max_steps, pc)

@@ -92,7 +92,8 @@ def answer(ckpt: Any, requests: list[Request], *, mode: str = "stepwise", max_st
     from neural.execute import Job, MemoPredictor, NetworkPredictor, compare, extract, perform_many, rows_matching, run_extracted
     from runtime.result import result_json
 
-    predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
+    network = NetworkPredictor.from_checkpoint(ckpt)
+    predictor = network if mode == "stepwise" else MemoPredictor(network)
     choices = []
     for r in requests:  # a request naming an unknown program is an error of that line
         try:
@@ -112,7 +113,7 @@ def answer(ckpt: Any, requests: list[Request], *, mode: str = "stepwise", max_st
         except SynthError as e:
             raise SynthError(f"{where}:{r.line}: {e}") from None
         jobs.append((i, Job(c.program, c.description, data, max_steps=r.max_steps if r.max_steps is not None else max_steps), data))
-    if mode == "stepwise":
+    if mode in ("stepwise", "cached"):
         runs = perform_many(predictor, [j for _, j, _ in jobs], max_steps) if jobs else []
     else:
         runs = [run_extracted(extract(predictor, j.description, j.program.n), j.program, d, j.max_steps) for _, j, d in jobs]
