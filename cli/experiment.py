@@ -166,6 +166,8 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
                    "(default: heldout_paraphrases.json in --examples, if there)")
     d.add_argument("--off-topic", metavar="FILE", help="texts that mean no program, one a line (default: off_topic.txt in --examples)")
     d.add_argument("--no-baselines", action="store_true", help="skip the word-overlap and embedding baselines")
+    d.add_argument("--no-comments", action="store_true",
+                   help="do not add each source file's leading comment as a training description")
     d.add_argument("--final", action="store_true", help="also train each ISA and backbone on every paraphrase (OUT/models/ISA-BACKBONE)")
     d.add_argument("--config", metavar="FILE", help="override the training recipe with a TrainConfig YAML/TOML (every backbone)")
     d.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -193,6 +195,7 @@ def describe_command(args: argparse.Namespace) -> int:
         isas=_names(args.isa), backbones=_names(args.backbone), folds=args.folds, seed=args.seed, examples=args.examples,
         paraphrases=paraphrases, off_topic=args.off_topic or str(examples / "off_topic.txt"),
         programs=_names(args.programs) if args.programs else None, baselines=not args.no_baselines, final=args.final,
+        comments=not args.no_comments,
         device=args.device, progress=args.progress, overrides=overrides,
     ).validate()
     if args.restart:

@@ -28,7 +28,14 @@ from typing import Any
 from isa.base import SynthError
 from isa.program import write_atomic
 from neural.experiments import trials
-from neural.experiments.describe_data import example_programs, load_off_topic, load_paraphrases, make_folds, pools
+from neural.experiments.describe_data import (
+    example_programs,
+    load_off_topic,
+    load_paraphrases,
+    make_folds,
+    pools,
+    source_comment,
+)
 from neural.train import TrainConfig
 
 ISAS = ("subleq", "ext")
@@ -42,10 +49,11 @@ def recipe(backbone: str, **overrides: Any) -> TrainConfig:
     common = dict(readout="description", lr=2e-3, init_std=0.05, embedding_std=1.0, until_exact=True, max_steps=3000,
                   eval_every=25, save_every=10**9, progress=False, calibration_quantile=0.1)
     if backbone == "pretrained":
-        config = TrainConfig(backbone="pretrained", encoder_epochs=3, encoder_objective="pairs", encoder_lr=2e-5, **common)
+        config = TrainConfig(backbone="pretrained", encoder_epochs=6, encoder_objective="slots", encoder_lr=3e-5,
+                             slot_scale=10.0, **common)
     elif backbone == "scratch":
         config = TrainConfig(backbone="bert", hidden_size=256, intermediate_size=1024, num_layers=2, num_heads=4,
-                             encoder_epochs=20, encoder_objective="slots", vocab_size=4000, **common)
+                             encoder_epochs=20, encoder_objective="slots", slot_scale=10.0, vocab_size=4000, **common)
     else:
         raise SynthError(f"--backbone {backbone!r}: choose {', '.join(BACKBONES)}")
     for key, value in overrides.items():
@@ -65,6 +73,7 @@ class DescribeConfig:
     paraphrases: str | None = "examples/heldout_paraphrases.json"
     off_topic: str = "examples/off_topic.txt"
     programs: tuple[str, ...] | None = None
+    comments: bool = True  # the source files' leading comments as training descriptions too (describe_data.py)
     baselines: bool = True
     final: bool = False  # also train each (ISA, backbone) on every paraphrase, kept under OUT/models/
     device: str = "cpu"
@@ -110,7 +119,8 @@ def run(config: DescribeConfig, out: str | Path, say: Callable[[str], None] = la
     embedder = None
     for isa in config.isas:
         programs, skipped = example_programs(config.examples, isa, config.programs)
-        folds = make_folds(programs, pools(programs, paraphrases), config.folds, config.seed)
+        comments = {p.name: [c] for p in programs if config.comments and (c := source_comment(Path(config.examples) / f"{p.name}.sasm"))}
+        folds = make_folds(programs, pools(programs, paraphrases), config.folds, config.seed, comments)
         steps = reference_steps(programs)
         for fold in folds:
             train_texts = {p.name: list(p.descriptions) for p in fold.train}
@@ -153,12 +163,12 @@ def run(config: DescribeConfig, out: str | Path, say: Callable[[str], None] = la
                     f"off-topic refused {record['off_topic_refused']}/{record['off_topic']}, {record['seconds']:.0f} s{tag}")
                 records.append(record)
         if config.final:
-            train_final(config, isa, programs, paraphrases, out, say)
+            train_final(config, isa, programs, paraphrases, comments, out, say)
     return records
 
 
-def train_final(config: DescribeConfig, isa: str, programs: list[Any], paraphrases: dict[str, list[str]], out: Path,
-                say: Callable[[str], None]) -> None:
+def train_final(config: DescribeConfig, isa: str, programs: list[Any], paraphrases: dict[str, list[str]],
+                comments: dict[str, list[str]], out: Path, say: Callable[[str], None]) -> None:
     """Each backbone's model on every paraphrase of every program (OUT/models/ISA-BACKBONE)."""
     from dataclasses import replace
 
@@ -167,7 +177,8 @@ def train_final(config: DescribeConfig, isa: str, programs: list[Any], paraphras
     from neural.train import train
 
     pool = pools(programs, paraphrases)
-    corpus = Corpus(isa=isa, programs=[replace(p, descriptions=pool[p.name]) for p in programs])
+    corpus = Corpus(isa=isa, programs=[replace(p, descriptions=pool[p.name] + [c for c in comments.get(p.name, [])
+                                                                              if c not in pool[p.name]]) for p in programs])
     for backbone in config.backbones:
         model_dir = out / "models" / f"{isa}-{backbone}"
         if checkpoint.has_checkpoint(model_dir):

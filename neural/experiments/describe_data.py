@@ -6,6 +6,11 @@ A program's pool is its ``.desc`` lines followed by its new paraphrases
 (seeded) and dealt round-robin into ``folds`` folds, per program: fold f holds about
 1 / folds of every program's paraphrases, so that every paraphrase is held out exactly
 once and every program keeps the rest for training.
+
+Augmentation: the source file's own leading comment (what its author wrote the program
+does, e.g. "the greatest common divisor of two non-negative numbers, by Euclid's method")
+is one more training description of every fold, never held out: it is not a user's
+paraphrase, and it is text every program of the library comes with.
 """
 
 from __future__ import annotations
@@ -22,8 +27,22 @@ from isa.program import Program, read_text
 @dataclass
 class Fold:
     index: int
-    train: list[Program]  # the programs, their descriptions the training paraphrases
+    train: list[Program]  # the programs, their descriptions the training paraphrases (and source comments)
     held: list[tuple[str, str]]  # (program, text) held out
+
+
+def source_comment(path: str | Path) -> str | None:
+    """The leading comment block of a source file as one line, without a ``name:`` prefix."""
+    lines = []
+    for line in read_text(path, "source file").splitlines():
+        if not line.startswith(";"):
+            break
+        lines.append(line.lstrip(";").strip())
+    text = " ".join(x for x in lines if x)
+    head, colon, rest = text.partition(":")
+    if colon and " " not in head.strip():
+        text = rest.strip()
+    return text or None
 
 
 def example_programs(examples: str | Path, isa: str, names: tuple[str, ...] | None = None) -> tuple[list[Program], list[str]]:
@@ -92,8 +111,10 @@ def pools(programs: list[Program], paraphrases: dict[str, list[str]]) -> dict[st
     return out
 
 
-def make_folds(programs: list[Program], pool: dict[str, list[str]], folds: int, seed: int) -> list[Fold]:
-    """Deal every program's shuffled pool round-robin into ``folds`` folds."""
+def make_folds(programs: list[Program], pool: dict[str, list[str]], folds: int, seed: int,
+               always: dict[str, list[str]] | None = None) -> list[Fold]:
+    """Deal every program's shuffled pool round-robin into ``folds`` folds; ``always``:
+    training descriptions of every fold (the source comments), never held out."""
     if folds < 2:
         raise SynthError("--folds must be at least 2")
     rng = random.Random(seed)
@@ -108,8 +129,9 @@ def make_folds(programs: list[Program], pool: dict[str, list[str]], folds: int, 
     for f in range(folds):
         train = []
         for p in programs:
-            kept = [t for g, texts in enumerate(assigned[p.name]) if g != f for t in texts]
-            train.append(replace(p, descriptions=[t for t in pool[p.name] if t in set(kept)]))
+            kept = {t for g, texts in enumerate(assigned[p.name]) if g != f for t in texts}
+            extra = [t for t in (always or {}).get(p.name, []) if t not in pool[p.name]]
+            train.append(replace(p, descriptions=[t for t in pool[p.name] if t in kept] + extra))
         held = [(p.name, t) for p in programs for t in assigned[p.name][f]]
         out.append(Fold(f, train, held))
     return out
