@@ -79,6 +79,8 @@ def memorize_command(args: argparse.Namespace) -> int:
     if args.restart:
         memorize.discard_trials(args.out)
     rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out)
+    if not memorize.is_main():  # under torchrun: rank 0 writes the tables
+        return 0
     memorize.write(rows, args.out, config, machine)
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:

@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1") and os.environ.get("RANK", "0") not in ("", "0"):
+        _silence_stdout()  # launched on several processes (torchrun): rank 0 prints the results
     parser = build_parser()
     args = parser.parse_args(join_negative_values(parser, list(sys.argv[1:] if argv is None else argv)))
     try:

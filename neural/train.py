@@ -120,18 +120,25 @@ def _schedule(config: TrainConfig, step: int) -> float:
 
 
 @torch.no_grad()
-def evaluate(model: Synthesizer, data: Encoded, batch_size: int = 8192) -> Evaluation:
+def evaluate(model: Synthesizer, data: Encoded, batch_size: int = 8192, world: Any = None) -> Evaluation:
+    """Argmax accuracy on every row; under several processes each takes its share of the
+    rows and the counts are summed."""
+    from neural import distributed
+
+    w = world or distributed.World()
     was_training = model.training
     model.eval()
-    right = torch.zeros(len(model.fields), dtype=torch.long)
-    exact_rows = 0
-    for start in range(0, len(data), batch_size):
-        index = slice(start, start + batch_size)
+    right = torch.zeros(len(model.fields) + 1, dtype=torch.long)  # per field, then whole rows
+    rows = torch.arange(len(data))[w.rank :: w.size]
+    for start in range(0, len(rows), batch_size):
+        index = rows[start : start + batch_size].to(data.labels.device)
         predicted = model.predict(**data.inputs(index))  # (b, F)
         hits = predicted == data.labels[index]  # (b, F)
-        right += hits.sum(0).cpu()
-        exact_rows += int(hits.all(-1).sum())
+        right[:-1] += hits.sum(0).cpu()
+        right[-1] += int(hits.all(-1).sum())
     model.train(was_training)
+    distributed.all_sum(right, w)
+    exact_rows = int(right[-1])
     total = len(data)
     return Evaluation(
         field_accuracy={name: right[j].item() / total for j, name in enumerate(model.fields)},
@@ -214,9 +221,14 @@ def train(
     present; True: required; False: refused, so nothing is overwritten by accident).
     ``given`` names the settings the caller chose explicitly: resuming a run whose
     checkpoint says otherwise for one of them (other than the RESUMABLE ones) is an error.
-    ``on_step(step)`` is called after every optimiser step (tests use it to interrupt)."""
+    ``on_step(step)`` is called after every optimiser step (tests use it to interrupt).
+    Started by torchrun or accelerate launch, it trains on every process together
+    (neural/distributed.py): each takes its share of every batch, rank 0 writes."""
+    from neural import distributed
+
     config.validate()
-    device = pick_device(config.device)
+    w = distributed.world(config.device)
+    device = distributed.device_for(config.device, w)
     step, seconds, exact_at, annealed_at, saved_evaluation = 0, 0.0, None, None, None
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise SynthError(f"{out}: is a file, not a run directory (choose another --out)")
@@ -238,7 +250,8 @@ def train(
     else:
         model, tokenizer = build(config, corpus)
         calibration = None
-    if out is not None:
+    writes = out is not None and w.main  # one process writes checkpoints, metrics and plots
+    if writes:
         Path(out).mkdir(parents=True, exist_ok=True)
         checkpoint.clean_temporaries(out)
     model.to(device).train()
@@ -257,12 +270,13 @@ def train(
                                   weight_decay=config.weight_decay)
     if directory is not None:
         checkpoint.restore_optimizer(optimizer, directory)
+    net = distributed.wrap(model, w, device)
     history = _read_metrics(out, step) if out is not None else []
-    if out is not None:
+    if writes:
         _write_metrics(out, history)  # drop what came after the checkpoint being resumed
 
     def save(evaluation: Evaluation | None) -> Path | None:
-        if out is None:
+        if not writes:
             return None
         state = {"step": step, "seconds": seconds + (time.perf_counter() - t0), "exact_at": exact_at, "annealed_at": annealed_at,
                  "evaluation": evaluation.to_json() if evaluation else None, "batch_size": batch_size, "rows": len(data),
@@ -272,30 +286,31 @@ def train(
     t0 = time.perf_counter()
     evaluation = _evaluation_from(saved_evaluation)
     losses: list[float] = []
-    bar = _progress(config, step)
+    bar = _progress(config, step, w.main)
     try:
         while step < config.max_steps and not (config.until_exact and evaluation is not None and evaluation.exact):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, step, annealed_at is not None)
-            index = stream.batch(step).to(device)  # (B,)
+            batch = stream.batch(step)  # (B,) the global batch, the same on every process
+            index = distributed.share(batch, w).to(device)  # this process's part of it
             programs = data.program[index] if model.has_slots else None
-            _, loss = model(**data.inputs(index), labels=data.labels[index], programs=programs, label_smoothing=config.label_smoothing)
+            _, loss = net(**data.inputs(index), labels=data.labels[index], programs=programs, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * distributed.loss_weight(len(index), len(batch), w)).backward()
             if config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             step += 1
-            losses.append(loss.item())
+            losses.append(_global_mean(loss, len(index), len(batch), w))
             bar.update(1)
             if step % config.eval_every == 0 or step == config.max_steps:
-                evaluation = evaluate(model, data)
+                evaluation = evaluate(model, data, world=w)
                 if evaluation.exact and exact_at is None:
                     exact_at = step
                 if config.anneal_at is not None and annealed_at is None and evaluation.instruction_accuracy >= config.anneal_at:
                     annealed_at = step
                 history.append(_record(step, losses, optimizer, evaluation, seconds + time.perf_counter() - t0))
-                if out is not None:
+                if writes:
                     _append_metrics(out, history[-1])
                 losses = []
                 bar.set_postfix(loss=f"{history[-1]['loss']:.3g}", acc=f"{evaluation.instruction_accuracy:.3f}")
@@ -311,9 +326,10 @@ def train(
         raise
     bar.close()
     if evaluation is None:
-        evaluation = evaluate(model, data)
+        evaluation = evaluate(model, data, world=w)
     path = save(evaluation)
-    if out is not None and history:
+    distributed.barrier(w)
+    if writes and history:
         from neural.plot import plot_curves
 
         plot_curves(history, Path(out) / PLOT_FILE, title=f"Synthesizer ({config.backbone}) on {len(corpus.programs)} programs")
@@ -350,11 +366,20 @@ def _record(step: int, losses: list[float], optimizer: torch.optim.Optimizer, ev
             "seconds": round(seconds, 3)}
 
 
-def _progress(config: TrainConfig, step: int) -> Any:
+def _progress(config: TrainConfig, step: int, main: bool = True) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=config.max_steps, initial=step, file=sys.stderr, disable=not config.progress,
+    return tqdm(total=config.max_steps, initial=step, file=sys.stderr, disable=not (config.progress and main),
                 desc="training", unit="step", dynamic_ncols=True)
+
+
+def _global_mean(loss: torch.Tensor, local: int, total: int, world: Any) -> float:
+    """The batch's mean loss (every process's share summed), for the logs."""
+    from neural import distributed
+
+    if not world.distributed:
+        return loss.item()
+    return float(distributed.all_sum(torch.tensor([loss.item() * local], dtype=torch.float64), world).item()) / total
 
 
 def _read_metrics(out: str | Path, upto: int) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ the run it was in.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import time
@@ -116,13 +117,18 @@ def run(
             if trial is None:
                 partial = Path(out) / "partial" / f"N{n}-L{length}-seed{seed}" if out is not None else None
                 trial = run_trial(n, length, seed, config, partial)
-                if out is not None:
+                if out is not None and is_main():
                     record_trial(out, trial, length, config)
             trials.append(trial)
             if on_trial is not None:
                 on_trial(trial)
         rows.append(summarise(n, length, trials))
     return rows
+
+
+def is_main() -> bool:
+    """Rank 0 under torchrun / accelerate launch (or the only process): the one that writes."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _recipe_key(config: TrainConfig) -> dict[str, Any]:
