@@ -60,7 +60,8 @@ def program_batch(args: argparse.Namespace) -> int:
     import numpy as np
 
     from cli.loading import load_runnable
-    from isa.program import initial_data, read_outputs, write_atomic
+    from isa.files import write_atomic
+    from isa.program import initial_data, read_outputs
     from runtime.batch import make_batch
 
     program = load_runnable(args.input, args.isa, args.word_bits)
@@ -100,7 +101,7 @@ def read_runs(path: str) -> list[dict[str, list[int]]]:
     """Named inputs, one run per line: a CSV with a header of data labels (an array's values
     separated by spaces or semicolons in one column), or JSON Lines of {label: value or
     [values]}. Each run sets its labels' cells from the first, as --set does."""
-    from isa.program import read_text
+    from isa.files import read_text
 
     text = read_text(path, "runs file")
     suffix = Path(path).suffix.lower()

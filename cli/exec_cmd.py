@@ -178,7 +178,7 @@ def save_interrupted(program: Any, result: Any) -> str:
     import json
     from pathlib import Path
 
-    from isa.program import write_atomic
+    from isa.files import write_atomic
 
     path = Path(f"synth-exec-{program.name or 'run'}.state.json")
     obj = result_json(program, result)

@@ -88,7 +88,7 @@ def resumed(program: Program, path: str, pc: int | None) -> tuple[Program, int]:
     import dataclasses
 
     from isa.base import SynthError, words_to_array
-    from isa.program import parse_json, read_text
+    from isa.files import parse_json, read_text
 
     state = parse_json(read_text(path, "state file"), path)
     if not isinstance(state, dict) or not isinstance(state.get("memory"), list) or not isinstance(state.get("pc"), int):

@@ -19,7 +19,7 @@ The public names below are imported on first use, so ``import neural`` does not 
 torch or transformers until one of them is touched::
 
     corpus = neural.load_corpus(["examples/gcd.sasm"], isa="ext")
-    result = neural.train(neural.TrainConfig(backbone="mlp", until_exact=True), corpus, out="runs/gcd")
+    result = neural.fit(neural.TrainConfig(backbone="mlp", until_exact=True), corpus, out="runs/gcd")   # neural.train.train
     perf = neural.ask("runs/gcd", "greatest common divisor", inputs={"a": 12, "b": 18})
 """
 
@@ -34,13 +34,16 @@ _EXPORTS = {
     "SynthTokenizer": "neural.tokenizer",
     "Synthesizer": "neural.model", "SynthesizerConfig": "neural.model",
     "TrainConfig": "neural.config",
-    "train": "neural.train", "TrainResult": "neural.train", "evaluate": "neural.train",
+    "TrainResult": "neural.train", "evaluate": "neural.train",
     "Checkpoint": "neural.checkpoint",
     "NetworkPredictor": "neural.execute", "MemoPredictor": "neural.execute", "Job": "neural.execute",
     "perform": "neural.execute", "perform_many": "neural.execute", "extract": "neural.execute", "Performance": "neural.execute",
-    "choose": "neural.choose", "ask": "neural.choose",
+    "ask": "neural.choose",
 }
-__all__ = sorted([*_EXPORTS, "load"])
+# Names whose module has the same name (neural/train.py, neural/choose.py) are exported
+# under other names: once such a module is imported, the package attribute is the module.
+_RENAMED = {"fit": ("neural.train", "train"), "choose_program": ("neural.choose", "choose")}
+__all__ = sorted([*_EXPORTS, *_RENAMED, "load"])
 
 
 def load(path: Any, device: Any = "cpu") -> Any:
@@ -53,6 +56,9 @@ def load(path: Any, device: Any = "cpu") -> Any:
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _RENAMED:
+        module, attr = _RENAMED[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'neural' has no attribute {name!r}")
 
 

@@ -32,8 +32,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from isa import files
 from isa.base import SynthError
-from isa.program import default_mode, read_text, write_atomic
+from isa.files import default_mode, read_text, write_atomic
 from neural.corpus import Corpus
 from neural.model import Synthesizer, SynthesizerConfig
 from neural.tokenizer import SynthTokenizer
@@ -99,10 +100,7 @@ def has_checkpoint(out: str | Path) -> bool:
 def read_json(path: Path) -> Any:
     if not path.is_file():
         raise SynthError(f"{path}: missing")
-    try:
-        return json.loads(read_text(path, "file"))
-    except json.JSONDecodeError as e:
-        raise SynthError(f"{path}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    return files.read_json(path)
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:

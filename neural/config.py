@@ -131,7 +131,7 @@ class TrainConfig:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    from isa.program import read_text
+    from isa.files import read_text
 
     text = read_text(path, "config file")
     if path.suffix.lower() == ".toml":

@@ -10,7 +10,6 @@ token ``[prog:NAME]``; a random program always is (spec/neural.md).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from isa.base import ISA, SynthError
-from isa.program import Program, load_program, read_text
+from isa.files import read_json
+from isa.program import Program, load_program
 from isa.registry import get_isa
 
 FORMAT = "synth-corpus"
@@ -159,7 +159,7 @@ def load_corpus(paths: list[str], isa: str, word_bits: int | None = None) -> Cor
         if suffix == ".sasm":
             programs.append(_compile(path, isa, word_bits))
         elif suffix == ".json":
-            obj = _read_json(path)
+            obj = read_json(path, "program file")
             if isinstance(obj, dict) and obj.get("format") == FORMAT:
                 programs.extend(Corpus.from_json(obj, path).programs)
                 continue
@@ -180,14 +180,6 @@ def _compile(path: str, isa: str, word_bits: int | None) -> Program:
     program = compile_file(path, isa=isa, word_bits=word_bits)
     program.name = Path(path).stem
     return program
-
-
-def _read_json(path: str) -> Any:
-    text = read_text(path, "program file")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SynthError(f"{path}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
 
 
 def random_corpus(count: int, length: int, seed: int, isa: str = "subleq", k: int | None = None) -> Corpus:

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from isa.base import SynthError
-from isa.program import write_atomic
+from isa.files import make_directory, write_atomic
 from neural.corpus import Corpus
 from neural.tokenizer import SynthTokenizer
 
@@ -77,10 +77,7 @@ def metadata(corpus: Corpus) -> dict[str, Any]:
 def write_dataset(corpus: Corpus, out: str | Path) -> dict[str, Any]:
     """Write rows.jsonl, dataset.json and corpus.json into the directory ``out``."""
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
+    make_directory(out)
     fields = corpus.spec.field_names
     lines = []
     for r in rows(corpus):

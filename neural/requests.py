@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from isa.base import SynthError
-from isa.program import initial_data, read_text
+from isa.files import read_text
+from isa.program import initial_data
 
 KEYS = ("desc", "program", "inputs", "set", "max_steps")
 

@@ -399,12 +399,12 @@ def _read_metrics(out: str | Path, upto: int) -> list[dict[str, Any]]:
 
 
 def _write_metrics(out: str | Path, history: list[dict[str, Any]]) -> None:
-    from isa.program import write_atomic
+    from isa.files import write_atomic
 
     write_atomic(Path(out) / METRICS_FILE, "".join(json.dumps(r) + "\n" for r in history))
 
 
 def _append_metrics(out: str | Path, record: dict[str, Any]) -> None:
-    from isa.program import append_line
+    from isa.files import append_line
 
     append_line(Path(out) / METRICS_FILE, json.dumps(record))

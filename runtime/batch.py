@@ -250,7 +250,7 @@ def load_batch(path: str | Path, isa: str, word_bits: int | None = None) -> Batc
 
 
 def save_results(path: str | Path, result: BatchResult) -> None:
-    from isa.program import write_atomic
+    from isa.files import write_atomic
 
     buf = _io.BytesIO()
     np.savez(buf, data=result.data, steps=result.steps, pc=result.pc, status=result.status)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from isa.base import SynthError
-from isa.program import write_atomic
+from isa.files import write_atomic
 from neural.experiments import trials
 from neural.experiments.describe_data import (
     example_programs,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from isa.base import SynthError
-from isa.program import Program, read_text
+from isa.files import read_text
+from isa.program import Program
 
 
 @dataclass

@@ -195,13 +195,10 @@ def markdown(rows: list[Row], machine: str = "") -> str:
 
 
 def write(rows: list[Row], out: str | Path, config: TrainConfig, machine: str = "") -> None:
-    from isa.program import write_atomic
+    from isa.files import make_directory, write_atomic
 
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
+    make_directory(out)
     write_atomic(out / "memorize.md", markdown(rows, machine))
     obj = {"experiment": "memorize", "machine": machine, "recipe": config.to_json(),
            "paper": {str(k): {"steps_mean": v[0], "steps_std": v[1], "batch_size": v[2]} for k, v in PAPER.items()},

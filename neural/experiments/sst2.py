@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from isa.base import Status, SynthError
-from isa.program import default_mode, write_atomic
+from isa.files import default_mode, write_atomic
 from neural import checkpoint
 from neural.config import TrainConfig
 from neural.data import Encoded, encode_rows

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isa.base import SynthError
-from isa.program import read_text, write_atomic
+from isa.files import make_directory, read_text, write_atomic
 
 HUB = "hub"
 FILES = {"train": "train.tsv", "dev": "dev.tsv"}
@@ -145,10 +145,7 @@ def sample(train: int = 300, dev: int = 60, seed: int = 0) -> SST2:
 def write_sample(directory: str | Path, train: int = 300, dev: int = 60, seed: int = 0) -> Path:
     """``sample()`` as a GLUE-format directory."""
     directory = Path(directory)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SynthError(f"{directory}: cannot create the directory: {e.strerror}") from None
+    make_directory(directory)
     data = sample(train, dev, seed)
     for split, examples in (("train", data.train), ("dev", data.dev)):
         body = "".join(f"{e.text}\t{e.label}\n" for e in examples)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from isa.base import SynthError
-from isa.program import append_line
+from isa.files import append_line, make_directory
 
 TRIALS = "trials.jsonl"
 
@@ -49,10 +49,7 @@ def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
 def record(out: str | Path, obj: dict[str, Any], recipe: Any) -> None:
     """Append one finished trial (``obj`` plus its ``recipe``) and make it durable."""
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SynthError(f"{out}: cannot create the directory: {e.strerror}") from None
+    make_directory(out)
     append_line(out / TRIALS, json.dumps({**obj, "recipe": recipe}))
 
 
