@@ -65,7 +65,7 @@ def program_batch(args: argparse.Namespace) -> int:
     from runtime.batch import make_batch
 
     program = load_runnable(args.input, args.isa, args.word_bits)
-    if program.spec.name == "classic" and not program.n:
+    if not program.spec.static_code and not program.n:
         raise SynthError(f"{args.input}: a memory image has no labels to set; give an .npz batch")
     runs = read_runs(args.second)
     memories = np.stack([initial_data(program, sets) for sets in _checked(runs, args.second)])

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from cli.common import add_threads, nonneg_int, set_torch_threads
+from isa.registry import static_isas
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "test inputs, and print a table: program, description, neural result, reference result, match. "
         "Exit 0 when every neural run matches its reference run.",
     )
-    p.add_argument("--isa", default="ext", choices=("ext", "subleq"), help="the ISA to compile for (default ext)")
+    p.add_argument("--isa", default="ext", choices=static_isas(), help="the ISA to compile for (default ext)")
     p.add_argument("--backbone", default="mlp", choices=("mlp", "bert"), help="mlp (default, fast) or bert (minutes)")
     p.add_argument("--examples", metavar="DIR", help="a directory of .sasm programs (default: the bundled examples)")
     p.add_argument("--programs", metavar="A,B,...", help="only these examples (file stems)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cli.common import add_threads, nonneg_int, print_json, set_torch_threads
 from isa.base import SynthError
+from isa.registry import static_isas
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -157,7 +158,8 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
         "accepted runs wrong; beside a word-overlap and a sentence-embedding nearest-neighbour baseline. Writes "
         "OUT/describe.md and OUT/describe.json; every finished fold is recorded in OUT/trials.jsonl and reused.",
     )
-    d.add_argument("--isa", default="subleq,ext", metavar="ISA,ISA", help="ISAs (default subleq,ext)")
+    d.add_argument("--isa", default=",".join(static_isas()), metavar="ISA,ISA",
+                   help=f"ISAs (default: those with static code, {','.join(static_isas())})")
     d.add_argument("--backbone", default="scratch,pretrained", metavar="B,B",
                    help="scratch (BERT from scratch) and/or pretrained (the packaged encoder) (default both)")
     d.add_argument("--folds", type=nonneg_int, default=5, metavar="K", help="folds (default 5)")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from isa.base import SynthError
 from isa.program import Program, load_image, load_program
+from isa.registry import get_isa, image_isas
 
 
 def load_runnable(path: str, isa: str | None = None, word_bits: int | None = None, memory_size: int | None = None) -> Program:
@@ -27,9 +28,9 @@ def load_runnable(path: str, isa: str | None = None, word_bits: int | None = Non
         except ImportError:
             raise SynthError(f"{path}: this installation has no assembler (the compiler package is missing)") from None
         return compile_file(path, isa=isa, word_bits=word_bits)
-    if isa == "classic":
-        return load_image(path, word_bits=word_bits or 16, memory_size=memory_size or 0)
+    if isa is not None and not get_isa(isa).static_code:  # code in memory: a bare image is a program
+        return load_image(path, word_bits=word_bits or get_isa(isa).default_word_bits, memory_size=memory_size or 0, isa=isa)
     raise SynthError(
         f"{path}: cannot tell what this file is: give a program .json, an assembly .sasm, "
-        "or --isa classic for a memory image"
+        "or --isa NAME for a memory image of an ISA whose code lives in memory (" + ", ".join(image_isas()) + ")"
     )

@@ -104,7 +104,7 @@ def report(program: Program, result: RunResult, as_json: bool) -> None:
         print_json(result_json(program, result))
         return
     classic = not program.spec.static_code
-    memory = program.data_area(result.data) if classic else result.data
+    memory = program.data_area(result.data)
     for name, values in read_outputs(program, memory).items():
         sys.stdout.write(f"{name} = {', '.join(str(v) for v in values)}\n")
     sys.stdout.flush()

@@ -59,7 +59,7 @@ def execute(program: Program, data: np.ndarray, max_steps: int, backend: str = "
 
         r = run_cpu(isa, code, mem, max_steps=max_steps, word_bits=program.word_bits)
         status, steps, mem = r.status, r.steps, r.data
-    memory = program.data_area(mem) if not isa.static_code else mem
+    memory = program.data_area(mem)
     return status, steps, memory
 
 

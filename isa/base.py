@@ -86,6 +86,12 @@ class ISA:
     extra: dict[str, Any] = field(default_factory=dict)
     lowering: Any = None  # isa.lowering.Lowering: how the compiler expresses the portable instructions
     pc_per_row: int = 1  # how far pc moves per instruction row (classic: 3 words; static code: 1 row)
+    shared_memory: Any = None  # code in memory: the layout of the one memory (isa/classic.py, OneMemory); None: static code
+
+    def _shared_default(self, word_bits: int) -> int:
+        if self.shared_memory is None:
+            raise SynthError(f"{self.name}: code and data are separate (no memory image)")
+        return self.shared_memory.default_size(word_bits)
 
     @property
     def field_names(self) -> tuple[str, ...]:

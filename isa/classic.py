@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from isa.base import ISA, Domain, Field, Op, Status, wrap
+from isa.base import ISA, Domain, Field, Op, Status, SynthError, wrap
 from isa.lower_classic import LOWERING
 
 DEFAULT_MEMORY_SIZE = 65536
@@ -34,6 +34,51 @@ def default_memory_size(word_bits: int) -> int:
 def port(word_bits: int) -> int:
     """The I/O port: the all-ones word, read as unsigned."""
     return (1 << word_bits) - 1
+
+
+class OneMemory:
+    """How a program sits in the one memory: code rows from address 0, three words each,
+    data from ``data_base``; ``memory_size`` words in all (default min(2^w, 65,536)).
+    Program (isa/program.py) asks this for validation, its memory image and its data area."""
+
+    def default_size(self, word_bits: int) -> int:
+        return default_memory_size(word_bits)
+
+    def validate(self, program: Any, where: str) -> None:
+        w = program.word_bits
+        size = program.memory_size or default_memory_size(w)
+        if size < 3 or size > (1 << w):
+            raise SynthError(f"{where}: memory_size {size} must lie in [3, 2^{w}]")
+        lo = 3 * program.n
+        if program.data_base < lo:
+            raise SynthError(f"{where}: data_base {program.data_base} overlaps the code (3 x {program.n} rows = {lo} words)")
+        if program.data_base + program.k > size:
+            raise SynthError(f"{where}: data ends at {program.data_base + program.k}, past the memory size {size}")
+        bad = (program.code < -(1 << (w - 1))) | (program.code >= (1 << w))
+        if bad.any():
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            raise SynthError(f"{where}: row {row} field {col} = {int(program.code[row, col])} does not fit a {w}-bit word")
+        program.memory_size = size
+
+    def image(self, program: Any) -> np.ndarray:
+        size = program.memory_size or default_memory_size(program.word_bits)
+        mem = np.zeros(size, dtype=np.int64)
+        flat = program.code.reshape(-1)
+        shift = 64 - program.word_bits
+        mem[: flat.size] = (flat << shift) >> shift
+        mem[program.data_base : program.data_base + program.k] = program.data
+        return mem
+
+    def data_area(self, program: Any, memory: np.ndarray) -> np.ndarray:
+        return memory[program.data_base : program.data_base + program.k]
+
+    def check_compiled(self, program: Any) -> None:
+        """Programs built by the compiler keep code below 2^(w-1) (pc reads as non-negative) and off the port."""
+        w = program.word_bits
+        if 3 * program.n > (1 << (w - 1)):
+            raise SynthError(f"the code ({3 * program.n} words) does not fit below address 2^{w - 1}")
+        if (program.memory_size or default_memory_size(w)) > port(w):
+            raise SynthError(f"memory of {program.memory_size} words would cover the I/O port {port(w)}")
 
 
 def reference_run(
@@ -177,4 +222,5 @@ CLASSIC = ISA(
     doc=__doc__ or "",
     lowering=LOWERING,
     pc_per_row=3,
+    shared_memory=OneMemory(),
 )

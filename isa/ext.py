@@ -133,7 +133,8 @@ def reference_run(
 
 def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: ANN001, ANN201, C901
     """The same loop for numba (CPU and CUDA). Opcodes and direct addresses were checked
-    on load; pointers are data and are checked here, on every use."""
+    on load; pointers are data and are checked here, on every use. The op numbers are the
+    op table's names (module-level ints, which numba compiles in as constants)."""
     n = code.shape[0]
     k = data.shape[0]
     steps = 0
@@ -154,13 +155,13 @@ def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: AN
         nxt = pc + 1
         waddr = -1
         wval = 0
-        if op == 0:
+        if op == HALT:
             if trace is not None:
                 trace[steps, 0] = pc
                 trace[steps, 1] = -1
                 trace[steps, 2] = 0
             return pc, steps + 1, 0
-        elif op == 1:
+        elif op == SUBLEQ:
             r = ((data[b] - data[a]) << shift) >> shift
             data[b] = r
             waddr = b_addr
@@ -169,48 +170,48 @@ def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: AN
                 nxt = c
             if c == 0:
                 nxt = 0
-        elif op == 2:
+        elif op == MOV:
             wval = data[a]
             data[b] = wval
             waddr = b_addr
-        elif op == 3:
+        elif op == ADD:
             wval = ((data[b] + data[a]) << shift) >> shift
             data[b] = wval
             waddr = b_addr
-        elif op == 4:
+        elif op == SUB:
             wval = ((data[b] - data[a]) << shift) >> shift
             data[b] = wval
             waddr = b_addr
-        elif op == 5:
+        elif op == NEG:
             wval = ((0 - data[a]) << shift) >> shift
             data[b] = wval
             waddr = b_addr
-        elif op == 6:
+        elif op == JMP:
             nxt = c
-        elif op <= 12:
+        elif op <= JGT:
             v = data[a]
-            if op == 7:
+            if op == JLE:
                 take = v <= 0
-            elif op == 8:
+            elif op == JLT:
                 take = v < 0
-            elif op == 9:
+            elif op == JEQ:
                 take = v == 0
-            elif op == 10:
+            elif op == JNE:
                 take = v != 0
-            elif op == 11:
+            elif op == JGE:
                 take = v >= 0
             else:
                 take = v > 0
             if take:
                 nxt = c
-        elif op == 13:
+        elif op == LOAD:
             p = data[a]
             if p < 0 or p >= k:
                 return pc, steps, 3
             wval = data[np.uint64(p)]
             data[b] = wval
             waddr = b_addr
-        else:
+        else:  # STORE
             p = data[b]
             if p < 0 or p >= k:
                 return pc, steps, 3

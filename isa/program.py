@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from isa.base import ISA, Domain, SynthError, check_word_bits, to_word, words_to_array
-from isa.classic import default_memory_size, port
 from isa.files import parse_json, read_text, write_atomic
 from isa.registry import get_isa
 
@@ -151,7 +150,7 @@ class Program:
                         f" ({_domain_words(f.domain, n, k)})"
                     )
         else:
-            self._validate_classic(where)
+            self._shared().validate(self, where)
         for name, s in self.symbols.items():
             if s.size < 0 or s.address < 0 or s.address + s.size > k:
                 raise SynthError(f"{where}: symbol {name!r} ({s.address}, size {s.size}) lies outside data memory (k = {k})")
@@ -163,45 +162,27 @@ class Program:
                 raise SynthError(f"{where}: code label {name!r} has a bad value {value!r}")
         return self
 
-    def _validate_classic(self, where: str) -> None:
-        w = self.word_bits
-        size = self.memory_size or default_memory_size(w)
-        if size < 3 or size > (1 << w):
-            raise SynthError(f"{where}: memory_size {size} must lie in [3, 2^{w}]")
-        lo = 3 * self.n
-        if self.data_base < lo:
-            raise SynthError(f"{where}: data_base {self.data_base} overlaps the code (3 x {self.n} rows = {lo} words)")
-        if self.data_base + self.k > size:
-            raise SynthError(f"{where}: data ends at {self.data_base + self.k}, past the memory size {size}")
-        bad = (self.code < -(1 << (w - 1))) | (self.code >= (1 << w))
-        if bad.any():
-            row, col = (int(i) for i in np.argwhere(bad)[0])
-            raise SynthError(f"{where}: row {row} field {col} = {int(self.code[row, col])} does not fit a {w}-bit word")
-        self.memory_size = size
-
-    # -- the machine a runtime acts on -------------------------------------------------
+    # -- the machine a runtime acts on (code in memory: the ISA's shared_memory layout) --------
 
     def memory_image(self) -> np.ndarray:
-        """classic: the one memory, code rows from 0 and data from data_base."""
-        size = self.memory_size or default_memory_size(self.word_bits)
-        mem = np.zeros(size, dtype=np.int64)
-        flat = self.code.reshape(-1)
-        shift = 64 - self.word_bits
-        mem[: flat.size] = (flat << shift) >> shift
-        mem[self.data_base : self.data_base + self.k] = self.data
-        return mem
+        """The one memory of an ISA whose code lives in memory (classic): code, then data from data_base."""
+        return self._shared().image(self)
 
     def data_area(self, memory: np.ndarray) -> np.ndarray:
-        """classic: the program's data cells inside a whole memory."""
-        return memory[self.data_base : self.data_base + self.k]
+        """The program's data cells of a final memory: all of it for static code; the data
+        area inside the one memory otherwise."""
+        layout = self.spec.shared_memory
+        return memory if layout is None else layout.data_area(self, memory)
 
     def compiled_port_check(self) -> None:
-        """classic programs built by the compiler keep code below 2^(w-1) and off the port."""
-        w = self.word_bits
-        if 3 * self.n > (1 << (w - 1)):
-            raise SynthError(f"the code ({3 * self.n} words) does not fit below address 2^{w - 1}")
-        if (self.memory_size or default_memory_size(w)) > port(w):
-            raise SynthError(f"memory of {self.memory_size} words would cover the I/O port {port(w)}")
+        """What the compiler must keep clear in the one memory (classic: code below 2^(w-1), off the port)."""
+        self._shared().check_compiled(self)
+
+    def _shared(self) -> Any:
+        layout = self.spec.shared_memory
+        if layout is None:
+            raise SynthError(f"{self.isa}: code and data are separate (no one memory to lay out)")
+        return layout
 
     # -- JSON --------------------------------------------------------------------------
 
@@ -227,9 +208,10 @@ class Program:
             ],
             "source_map": [None if s is None else {"file": s.file, "line": s.line, "text": s.text} for s in self.source_map],
         }
-        if not get_isa(self.isa).static_code:
+        layout = get_isa(self.isa).shared_memory
+        if layout is not None:
             out["data_base"] = self.data_base
-            out["memory_size"] = self.memory_size or default_memory_size(self.word_bits)
+            out["memory_size"] = self.memory_size or layout.default_size(self.word_bits)
         return out
 
     @classmethod
@@ -360,8 +342,8 @@ def load_program(path: str | Path) -> Program:
     return program
 
 
-def load_image(path: str | Path, word_bits: int = 16, memory_size: int = 0) -> Program:
-    """A classic memory image: whitespace- or comma-separated integers from address 0."""
+def load_image(path: str | Path, word_bits: int = 16, memory_size: int = 0, isa: str = "classic") -> Program:
+    """A memory image (classic): whitespace- or comma-separated integers from address 0."""
     check_word_bits(word_bits)
     text = read_text(path, "image")
     values = []
@@ -372,14 +354,14 @@ def load_image(path: str | Path, word_bits: int = 16, memory_size: int = 0) -> P
             except ValueError:
                 raise SynthError(f"{path}:{lineno}: not an integer: {token[:40]!r}") from None
             values.append(to_word(v, word_bits, f"{path}:{lineno}: word {len(values)}"))
-    size = memory_size or default_memory_size(word_bits)
+    size = memory_size or get_isa(isa)._shared_default(word_bits)
     if not values:
         raise SynthError(f"{path}: the image is empty")
     if len(values) > size:
         raise SynthError(f"{path}: the image has {len(values)} words, more than the memory size {size}")
     program = Program(
-        isa="classic",
-        code=np.zeros((0, 3), dtype=np.int64),
+        isa=isa,
+        code=np.zeros((0, get_isa(isa).width), dtype=np.int64),
         data=np.array(values, dtype=np.int64),
         word_bits=word_bits,
         name=Path(path).stem,

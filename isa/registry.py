@@ -19,3 +19,13 @@ def get_isa(name: str) -> ISA:
 
 def all_isas() -> list[ISA]:
     return list(REGISTRY.values())
+
+
+def static_isas() -> list[str]:
+    """The ISAs whose code is static (the ones the neural layer can learn), by name."""
+    return [name for name, isa in REGISTRY.items() if isa.static_code]
+
+
+def image_isas() -> list[str]:
+    """The ISAs whose code lives in data memory, so that a bare memory image is a program."""
+    return [name for name, isa in REGISTRY.items() if not isa.static_code]

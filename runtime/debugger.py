@@ -111,7 +111,7 @@ class Session:
     def data(self) -> np.ndarray:
         """The data memory (classic: the program's data area)."""
         memory = np.array(self.memory, dtype=np.int64)
-        return self.program.data_area(memory) if not self.isa.static_code else memory
+        return self.program.data_area(memory)
 
     def cell_address(self, address: int) -> int:
         """A data address as an index of the whole memory (classic counts from data_base)."""

@@ -45,7 +45,7 @@ def result_json(program: Program, result: RunResult) -> dict[str, Any]:
     from isa.program import read_outputs
 
     classic = not program.spec.static_code
-    memory = program.data_area(result.data) if classic else result.data
+    memory = program.data_area(result.data)
     obj: dict[str, Any] = {
         "status": result.status.label,
         "steps": result.steps,

@@ -88,6 +88,6 @@ def execute(
     else:
         data = initial_data(program, inputs=inputs) if inputs is not None else program.data.copy()
     result = run_program(program, data, backend=backend, max_steps=max_steps, trace=trace)
-    memory = result.data if program.spec.static_code else program.data_area(result.data)
+    memory = program.data_area(result.data)
     result.outputs = read_outputs(program, memory)
     return result

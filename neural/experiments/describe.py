@@ -27,6 +27,7 @@ from typing import Any
 
 from isa.base import SynthError
 from isa.files import write_atomic
+from isa.registry import static_isas
 from neural.experiments import trials
 from neural.experiments.describe_data import (
     example_programs,
@@ -38,7 +39,7 @@ from neural.experiments.describe_data import (
 )
 from neural.train import TrainConfig
 
-ISAS = ("subleq", "ext")
+ISAS = tuple(static_isas())  # every registered ISA with static code
 BACKBONES = ("scratch", "pretrained")
 BASELINES = ("word-overlap", "embedding-nn")
 TARGETS = {"right": 0.90, "accepted_wrong": 0.02, "off_topic_refused": 0.95}  # issue 9, pretrained
