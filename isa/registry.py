@@ -6,8 +6,9 @@ from isa.base import ISA, SynthError
 from isa.classic import CLASSIC
 from isa.ext import EXT
 from isa.subleq import SUBLEQ
+from isa.subneg4 import SUBNEG4
 
-REGISTRY: dict[str, ISA] = {isa.name: isa for isa in (SUBLEQ, EXT, CLASSIC)}
+REGISTRY: dict[str, ISA] = {isa.name: isa for isa in (SUBLEQ, EXT, CLASSIC, SUBNEG4)}
 
 
 def get_isa(name: str) -> ISA:

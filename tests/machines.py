@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from isa.base import WORD_BITS, word_range
-from isa.ext import OPS
+from isa.registry import REGISTRY, get_isa
 
 # Values that exercise wrap-around at a width: the extremes and their neighbours.
 
@@ -18,30 +18,30 @@ def word_values(bits: int) -> st.SearchStrategy[int]:
 
 
 @st.composite
-def subleq_machine(draw: st.DrawFn, bits: int | None = None) -> dict:
+def static_machine(draw: st.DrawFn, isa_name: str, bits: int | None = None) -> dict:
+    """A random machine of any ISA with static code, from its definition alone: every field
+    drawn from its domain (opcodes over the op table, data addresses over k, code
+    addresses over n), row 0 the halt row; data cells that are mostly small words, some
+    edges, and (for ISAs whose ops read pointers) addresses just inside and outside."""
+    isa = get_isa(isa_name)
     bits = bits or draw(st.sampled_from(WORD_BITS))
     n = draw(st.integers(1, 10))
     k = draw(st.integers(1, 6))
-    rows = [[0, 0, 0]] + [[draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1)), draw(st.integers(0, n - 1))] for _ in range(n - 1)]
-    data = [draw(word_values(bits)) for _ in range(k)]
-    return {"isa": "subleq", "code": np.array(rows, dtype=np.int64).reshape(n, 3), "data": np.array(data, dtype=np.int64),
-            "word_bits": bits, "pc": draw(st.sampled_from([1, 1, 1, 0, n - 1, n]))}
-
-
-@st.composite
-def ext_machine(draw: st.DrawFn, bits: int | None = None) -> dict:
-    bits = bits or draw(st.sampled_from(WORD_BITS))
-    n = draw(st.integers(1, 10))
-    k = draw(st.integers(1, 6))
-    rows = [[0, 0, 0, 0]]
+    rows = [[0] * isa.width]
     for _ in range(n - 1):
-        rows.append([draw(st.integers(0, len(OPS) - 1)), draw(st.integers(0, k - 1)), draw(st.integers(0, k - 1)),
-                     draw(st.integers(0, n - 1))])
-    # Pointers: mostly valid addresses, sometimes just outside, sometimes anything.
+        rows.append([draw(st.integers(0, isa.domain_size(f.domain, n=n, k=k) - 1)) for f in isa.fields])
     cell = st.one_of(st.integers(-1, k), word_values(bits))
     data = [draw(cell) for _ in range(k)]
-    return {"isa": "ext", "code": np.array(rows, dtype=np.int64).reshape(n, 4), "data": np.array(data, dtype=np.int64),
+    return {"isa": isa.name, "code": np.array(rows, dtype=np.int64).reshape(n, isa.width), "data": np.array(data, dtype=np.int64),
             "word_bits": bits, "pc": draw(st.sampled_from([1, 1, 1, 0, n - 1, n]))}
+
+
+def subleq_machine(bits: int | None = None) -> st.SearchStrategy[dict]:
+    return static_machine("subleq", bits)
+
+
+def ext_machine(bits: int | None = None) -> st.SearchStrategy[dict]:
+    return static_machine("ext", bits)
 
 
 @st.composite
@@ -58,8 +58,14 @@ def classic_machine(draw: st.DrawFn, bits: int | None = None) -> dict:
             "word_bits": bits, "pc": draw(st.sampled_from([0, 0, 0, 3, size - 3, size])), "stdin": stdin}
 
 
+def machine(isa_name: str, bits: int | None = None) -> st.SearchStrategy[dict]:
+    """A random machine of the registered ISA ``isa_name``: code in memory, or static code."""
+    return classic_machine(bits) if get_isa(isa_name).shared_memory is not None else static_machine(isa_name, bits)
+
+
 def any_machine(bits: int | None = None) -> st.SearchStrategy[dict]:
-    return st.one_of(subleq_machine(bits), ext_machine(bits), classic_machine(bits))
+    """A random machine of any registered ISA."""
+    return st.one_of(*(machine(name, bits) for name in REGISTRY))
 
 
 def assert_same(a, b, what: str = "") -> None:  # noqa: ANN001

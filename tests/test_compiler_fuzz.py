@@ -17,8 +17,9 @@ from test_compiler_examples import EXAMPLES, SPEC_EXAMPLE
 from compiler import CompileError, compile_file, compile_source
 from compiler.source_to_ast import decode_source
 from isa.program import Program
+from isa.registry import REGISTRY
 
-ISAS = ("subleq", "ext", "classic")
+ISAS = tuple(REGISTRY)  # every registered ISA
 MNEMONICS = ["mov", "add", "sub", "neg", "clr", "inc", "dec", "jmp", "jle", "jlt", "jeq", "jne", "jge", "jgt", "halt",
              "load", "store", "subleq", "MOV", "m", "mac"]
 NAMES = ["x", "y", "arr", "i", "N", "loop", "end", "m", "p", "q"]

@@ -12,6 +12,7 @@ from compiler import CompileError, compile_file, compile_source
 from compiler.testing import execute, run_tests
 from isa.base import Status
 from isa.program import Program, initial_data, read_outputs
+from isa.registry import REGISTRY
 
 STDLIB_TESTS = [Path(__file__).resolve().parent.parent / "compiler" / "stdlib" / "tests" / "math.sasm"]
 
@@ -265,7 +266,7 @@ def test_classic_memory_grows_at_32_bits_only() -> None:
 
 
 @pytest.mark.parametrize("path", STDLIB_TESTS, ids=lambda p: p.name)
-@pytest.mark.parametrize("isa", ["subleq", "ext", "classic"])
+@pytest.mark.parametrize("isa", list(REGISTRY))
 def test_standard_library_tests_pass(path: Path, isa: str) -> None:
     program = compile_file(path, isa=isa)
     outcomes = run_tests(program, "reference")

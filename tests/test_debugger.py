@@ -13,6 +13,7 @@ from conftest import REPO
 from cli.main import main
 from compiler import compile_file
 from isa.program import initial_data
+from isa.registry import REGISTRY
 from runtime.debugger import Session, breakpoint_pcs, symbol_cells
 from runtime.run import run_program
 
@@ -25,7 +26,7 @@ def debug(monkeypatch, capsys, script: str, *args: str) -> tuple[int, list[str]]
     return code, capsys.readouterr().out.splitlines()
 
 
-@pytest.mark.parametrize("isa", ["subleq", "ext", "classic"])
+@pytest.mark.parametrize("isa", list(REGISTRY))
 def test_stepping_is_the_reference_run_and_back_undoes_it(isa):
     program = compile_file(GCD, isa=isa)
     data = initial_data(program, inputs=[12, 18])

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from test_neural_data import mul_program
 
 from isa.base import SynthError
-from isa.registry import get_isa
+from isa.registry import get_isa, static_isas
 from neural.corpus import Corpus, random_corpus
 from neural.data import encode
 from neural.model import Synthesizer, SynthesizerConfig
@@ -22,7 +22,7 @@ def config_for(corpus: Corpus, tok: SynthTokenizer, backbone: str = "bert") -> S
                              backbone=backbone, pad_id=tok.pad_id, **TINY)
 
 
-@pytest.mark.parametrize("isa", ["subleq", "ext"])
+@pytest.mark.parametrize("isa", static_isas())
 def test_heads_match_the_isa_domains(isa):
     corpus = random_corpus(2, 12, seed=0, isa=isa, k=20)
     tok = SynthTokenizer.train(corpus)
@@ -33,7 +33,8 @@ def test_heads_match_the_isa_domains(isa):
     assert model.head_sizes() == expected
     if isa == "ext":
         assert model.head_sizes()["op"] == len(spec.ops) == 15
-    assert model.head_sizes()["c"] == 12 and model.head_sizes()["a"] == 20
+    by_domain = {"data": 20, "code": 12, "opcode": len(spec.ops)}  # k = 20 cells, n = 12 rows
+    assert model.head_sizes() == {f.name: by_domain[f.domain.value] for f in spec.fields}
     wide = Synthesizer(SynthesizerConfig(**{**config_for(corpus, tok).to_json(), "head_hidden": 16}))
     assert wide.head_sizes() == expected
 
