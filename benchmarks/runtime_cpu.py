@@ -34,7 +34,7 @@ import workloads  # noqa: E402
 from common import REPO, OtherLoad, environment, fmt_rate, out_dir, same_results, write_json  # noqa: E402
 
 from isa.base import shift_for  # noqa: E402
-from isa.program import load_image  # noqa: E402
+from isa.program_json import load_image  # noqa: E402
 from isa.registry import get_isa  # noqa: E402
 from runtime.batch import make_batch  # noqa: E402
 from runtime.cpu import run_batch_cpu, run_cpu  # noqa: E402

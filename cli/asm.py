@@ -7,7 +7,7 @@ import json
 import sys
 
 from cli.common import add_word_bits
-from isa.program import save_program
+from isa.program_json import save_program
 from isa.registry import REGISTRY
 
 

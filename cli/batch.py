@@ -60,8 +60,8 @@ def program_batch(args: argparse.Namespace) -> int:
     import numpy as np
 
     from cli.loading import load_runnable
+    from isa.convention import initial_data, read_outputs
     from isa.files import write_atomic
-    from isa.program import initial_data, read_outputs
     from runtime.batch import make_batch
 
     program = load_runnable(args.input, args.isa, args.word_bits)

@@ -59,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def debug_command(args: argparse.Namespace) -> int:
-    from isa.program import initial_data
+    from isa.convention import initial_data
     from runtime.debugger import Session
 
     program, rows, description = _target(args)

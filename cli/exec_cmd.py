@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def exec_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
-    from isa.program import initial_data
+    from isa.convention import initial_data
     from neural import checkpoint
     from neural.choose import choose, threshold_of
     from neural.execute import MemoPredictor, NetworkPredictor, perform

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from isa.base import SynthError
-from isa.program import Program, load_image, load_program
+from isa.program import Program
+from isa.program_json import load_image, load_program
 from isa.registry import get_isa, image_isas
 
 

@@ -12,7 +12,8 @@ import numpy as np
 from cli.common import add_word_bits, nonneg_int, parse_sets, parse_values, print_json
 from cli.loading import load_runnable
 from isa.base import Status
-from isa.program import Program, initial_data, read_outputs
+from isa.convention import initial_data, read_outputs
+from isa.program import Program
 from isa.registry import REGISTRY
 from runtime.result import RunResult, result_json
 

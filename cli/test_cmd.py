@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def test_command(args: argparse.Namespace) -> int:
     from compiler import CompileError, compile_file
     from compiler.testing import run_tests
-    from isa.program import Program, load_program
+    from isa.program import Program
+    from isa.program_json import load_program
 
     counts = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
     out = sys.stdout

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from isa.base import Status, word_range, wrap
-from isa.program import Program, TestCase, initial_data
+from isa.convention import initial_data
+from isa.program import Program, TestCase
 
 REFERENCE_STEPS = 200_000  # longer runs continue on the compiled runtime
 

@@ -5,17 +5,9 @@ heads all derive from these definitions.
 """
 
 from isa.base import ISA, WORD_BITS, Domain, Field, Op, Status, SynthError, wrap
-from isa.program import (
-    Program,
-    SourceLoc,
-    Symbol,
-    TestCase,
-    initial_data,
-    load_image,
-    load_program,
-    read_outputs,
-    save_program,
-)
+from isa.convention import initial_data, read_outputs
+from isa.program import Program, SourceLoc, Symbol, TestCase
+from isa.program_json import load_image, load_program, save_program
 from isa.registry import REGISTRY, all_isas, get_isa
 
 __all__ = [

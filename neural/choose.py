@@ -137,7 +137,7 @@ def ask(
     order (a list), and perform it (neural.execute.perform). Returns the Performance, whose
     ``outputs`` are the ``.output`` labels' cells after the neural run; a refused
     description raises SynthError naming the closest programs."""
-    from isa.program import read_outputs
+    from isa.convention import read_outputs
     from neural import checkpoint
     from neural.execute import MemoPredictor, NetworkPredictor, perform
 
@@ -157,7 +157,7 @@ def ask(
 
 def named_inputs(program: Program, inputs: dict[str, int | list[int]] | list[int] | None) -> np.ndarray:
     """The initial data memory with inputs by name (a dict, like --set) or in order (a list, like --inputs)."""
-    from isa.program import initial_data
+    from isa.convention import initial_data
 
     if isinstance(inputs, dict):
         return initial_data(program, sets={k: v if isinstance(v, list) else [v] for k, v in inputs.items()})

@@ -19,7 +19,8 @@ import numpy as np
 
 from isa.base import ISA, SynthError
 from isa.files import read_json
-from isa.program import Program, load_program
+from isa.program import Program
+from isa.program_json import load_program
 from isa.registry import get_isa
 
 FORMAT = "synth-corpus"

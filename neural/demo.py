@@ -26,7 +26,8 @@ from typing import TextIO
 import numpy as np
 
 from isa.base import SynthError
-from isa.program import Program, initial_data, read_outputs
+from isa.convention import initial_data, read_outputs
+from isa.program import Program
 from neural.config import TrainConfig
 from neural.corpus import Corpus
 from neural.execute import Job, MemoPredictor, NetworkPredictor, perform_many

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from isa.base import SynthError
+from isa.convention import initial_data
 from isa.files import read_text
-from isa.program import initial_data
 
 KEYS = ("desc", "program", "inputs", "set", "max_steps")
 

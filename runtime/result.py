@@ -42,7 +42,7 @@ class BatchResult:
 def result_json(program: Program, result: RunResult) -> dict[str, Any]:
     """The ``--json`` object of ``synth run`` (spec/isa.md): status, steps, pc, outputs,
     memory (classic: the data area, plus the output bytes). ``exec`` adds its own keys."""
-    from isa.program import read_outputs
+    from isa.convention import read_outputs
 
     classic = not program.spec.static_code
     memory = program.data_area(result.data)

@@ -81,7 +81,7 @@ def execute(
     """Run ``program`` with its inputs set by name (``{"a": 12, "b": 18}``: each label's
     cells from its first, as ``--set`` does) or in calling-convention order (a list, as
     ``--inputs``); the result's ``outputs`` are the ``.output`` labels' cells."""
-    from isa.program import initial_data, read_outputs
+    from isa.convention import initial_data, read_outputs
 
     if isinstance(inputs, dict):
         data = initial_data(program, sets={k: v if isinstance(v, list) else [v] for k, v in inputs.items()})

@@ -155,7 +155,7 @@ def test_exec_progress_and_ctrl_c_then_resume(model, capsys, monkeypatch, tmp_pa
                            "--resume", "synth-exec-gcd.state.json", "--json")
     obj = json.loads(out)
     from compiler import compile_file
-    from isa.program import initial_data
+    from isa.convention import initial_data
     from runtime.run import run_program
 
     program = compile_file(GCD, isa="ext")

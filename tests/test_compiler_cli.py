@@ -12,7 +12,7 @@ import pytest
 from test_compiler_examples import SPEC_EXAMPLE
 
 from cli.main import main
-from isa.program import load_program
+from isa.program_json import load_program
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,8 @@ from compiler import CompileError, compile_source
 from compiler.listing import listing
 from compiler.testing import execute, run_tests
 from isa.base import Status
-from isa.program import Program, initial_data, read_outputs
+from isa.convention import initial_data, read_outputs
+from isa.program import Program
 from isa.registry import REGISTRY
 
 ALL = tuple(REGISTRY)  # every registered ISA

@@ -11,7 +11,8 @@ import pytest
 from compiler import CompileError, compile_file, compile_source
 from compiler.testing import execute, run_tests
 from isa.base import Status
-from isa.program import Program, initial_data, read_outputs
+from isa.convention import initial_data, read_outputs
+from isa.program import Program
 from isa.registry import REGISTRY
 
 STDLIB_TESTS = [Path(__file__).resolve().parent.parent / "compiler" / "stdlib" / "tests" / "math.sasm"]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from compiler import CompileError, compile_source
 from compiler.testing import execute
 from isa.base import Status, wrap
-from isa.program import initial_data, read_outputs
+from isa.convention import initial_data, read_outputs
 from isa.registry import REGISTRY, get_isa
 
 ISAS = tuple(REGISTRY)  # every registered ISA

@@ -12,7 +12,7 @@ from conftest import REPO
 
 from cli.main import main
 from compiler import compile_file
-from isa.program import initial_data
+from isa.convention import initial_data
 from isa.registry import REGISTRY
 from runtime.debugger import Session, breakpoint_pcs, symbol_cells
 from runtime.run import run_program

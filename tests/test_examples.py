@@ -24,7 +24,8 @@ import pytest
 
 from compiler import CompileError, compile_file, compile_source
 from compiler.testing import run_tests
-from isa.program import Program, initial_data
+from isa.convention import initial_data
+from isa.program import Program
 from isa.registry import all_isas, static_isas
 from runtime.batch import make_batch, run_batch
 

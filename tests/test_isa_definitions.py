@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from isa import Domain, Program, SynthError, get_isa, wrap
 from isa.base import to_word, wrap_array
+from isa.convention import initial_data, read_outputs
 from isa.ext import OPS
-from isa.program import initial_data, load_image, load_program, read_outputs, save_program
+from isa.program_json import load_image, load_program, save_program
 from isa.registry import REGISTRY
 
 

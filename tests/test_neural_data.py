@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from isa.base import SynthError
-from isa.program import Program, Symbol, save_program
+from isa.program import Program, Symbol
+from isa.program_json import save_program
 from neural.corpus import Corpus, load_corpus, program_token, random_corpus
 from neural.data import encode, row_count, rows, write_dataset
 from neural.tokenizer import SynthTokenizer, instruction_token, learn_vocabulary

@@ -10,7 +10,7 @@ from test_neural_data import mul_program
 from test_neural_train import tiny
 
 from cli.main import main
-from isa.program import initial_data
+from isa.convention import initial_data
 from neural import checkpoint
 from neural.corpus import Corpus
 from neural.execute import Job, NetworkPredictor, _Table, first_divergence, perform, perform_many

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from isa.program import initial_data
+from isa.convention import initial_data
 from neural.config import TrainConfig
 from neural.corpus import load_corpus
 from neural.execute import Job, MemoPredictor, NetworkPredictor, extract, perform, perform_many

@@ -9,7 +9,8 @@ import pytest
 from conftest import EFORTH
 
 from isa.base import Status
-from isa.program import Program, load_image
+from isa.program import Program
+from isa.program_json import load_image
 from isa.registry import get_isa
 from runtime.batch import make_batch, run_batch
 from runtime.cpu import run_cpu

@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from isa.base import Status, wrap
-from isa.program import Program, TestCase, initial_data
+from isa.convention import initial_data
+from isa.program import Program, TestCase
 
 
 def calibrate(own: np.ndarray, other: np.ndarray, quantile: float) -> float:
