@@ -19,7 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -168,27 +168,13 @@ def build(config: TrainConfig, corpus: Corpus, tokenizer: SynthTokenizer | None 
         else:
             tokenizer = SynthTokenizer.train(corpus, config.vocab_size)
     torch.manual_seed(config.seed)
-    model_config = SynthesizerConfig(
-        isa=corpus.isa,
-        field_sizes=corpus.field_sizes(),
-        vocab_size=tokenizer.vocab_size,
-        backbone=backbone,
-        hidden_size=config.hidden_size,
-        intermediate_size=config.intermediate_size,
-        num_layers=config.num_layers,
-        num_heads=config.num_heads,
-        dropout=config.dropout,
-        init_std=config.init_std,
-        embedding_std=config.embedding_std,
-        readout=config.readout,
-        head_hidden=config.head_hidden,
-        pad_id=tokenizer.pad_id,
-        pretrained=pretrained_name,
-        slots=len(corpus.programs) if config.readout == "description" else 0,
-        slot_scale=config.slot_scale,
-        ct_base=tokenizer.ct_base,
-        max_n=corpus.max_n,
-    )
+    shared = {f.name: getattr(config, f.name) for f in fields(SynthesizerConfig) if hasattr(config, f.name)}
+    model_config = SynthesizerConfig(**{
+        **shared,  # the network's settings TrainConfig shares by name (sizes, dropout, init, read-out, ...)
+        "isa": corpus.isa, "field_sizes": corpus.field_sizes(), "vocab_size": tokenizer.vocab_size, "backbone": backbone,
+        "pad_id": tokenizer.pad_id, "pretrained": pretrained_name, "ct_base": tokenizer.ct_base, "max_n": corpus.max_n,
+        "slots": len(corpus.programs) if config.readout == "description" else 0,
+    })
     return Synthesizer(model_config), tokenizer
 
 
