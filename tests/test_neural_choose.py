@@ -139,3 +139,44 @@ def test_a_checkpoint_without_calibration_still_loads(model, capsys, tmp_path):
     code, out, err = synth(capsys, "exec", "--model", str(old), "--desc", OFF_TOPIC[0], "--json")
     assert "no calibrated threshold" in err and "never refused" in err
     assert json.loads(out)["program"] in PROGRAMS  # it runs the closest program, as before
+
+
+class FakeNet:
+    """A predictor with fixed answers: rows from a table per description, scores per description."""
+
+    def __init__(self, rows: dict, scores: dict | None) -> None:
+        self._rows, self._scores = rows, scores
+
+    def rows(self, descriptions, instructions):  # noqa: ANN001, ANN201
+        import numpy as np
+
+        return np.stack([self._rows[d][t] for d, t in zip(descriptions, instructions, strict=True)])
+
+    def scores(self, descriptions):  # noqa: ANN001, ANN201
+        import numpy as np
+
+        return None if self._scores is None else np.array([self._scores[d] for d in descriptions])
+
+
+def test_the_program_choice_rules_against_known_answers():
+    import numpy as np
+
+    from neural.choose import choose, choose_many
+
+    corpus = load_corpus([str(REPO / "examples" / f"{name}.sasm") for name in ("add", "negate", "is_zero")], isa="ext")
+    add, negate, is_zero = corpus.programs
+    assert choose(corpus, FakeNet({}, None), "negate", None).description == negate.descriptions[0]
+    assert choose(corpus, FakeNet({}, None), None, is_zero.descriptions[3]).program is is_zero  # a training description
+    scores = {"u1": [0.2, 0.9, 0.1], "u2": [0.3, 0.35, 0.25], "u3": [0.5, 0.5, 0.1]}
+    picked = choose_many(corpus, FakeNet({}, scores), [(None, "u1"), (None, "u2"), (None, "u3")], threshold=0.4)
+    assert [c.program.name if c.program else None for c in picked] == ["negate", None, "add"]  # ties: the first program
+    assert picked[0].confidence == pytest.approx(0.9) and picked[0].how == "network"
+    assert picked[1].refused and [n for n, _ in picked[1].candidates] == ["negate", "add", "is_zero"]
+    assert picked[1].to_json()["candidates"][0] == {"program": "negate", "score": 0.35}
+    # no slots: the program sharing the most rows with the network's program (the first of equals)
+    n = corpus.max_n
+    mostly_negate = np.zeros((n, 4), dtype=np.int64)
+    mostly_negate[: negate.n] = negate.code
+    mostly_negate[2] = (9, 9, 9, 9)
+    c = choose(corpus, FakeNet({"u": mostly_negate}, None), None, "u")
+    assert c.program is negate and c.rows_matching == negate.n - 1 and "never refused" in c.note

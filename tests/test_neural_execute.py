@@ -13,7 +13,7 @@ from cli.main import main
 from isa.convention import initial_data
 from neural import checkpoint
 from neural.corpus import Corpus
-from neural.execute import Job, NetworkPredictor, _Table, first_divergence, perform, perform_many
+from neural.execute import Job, NetworkPredictor, _Table, extract, first_divergence, perform, perform_many
 from neural.train import train
 from runtime.run import run_program
 
@@ -117,10 +117,20 @@ def test_cli_exec_json(model_dir, capsys):
     out = capsys.readouterr().out
     assert "y = 14" in out and "the network's program for add" in out
 
-    # an unseen text: the stored program the network's program matches best supplies the memory
-    assert main(["exec", "--model", str(model_dir), "--desc", "something else entirely", "--json", "--max-steps", "50"]) in (0, 1)
-    obj = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert obj["program"] in ("mul", "add")
+    # an unseen text: this model has no program slots, so the stored program the network's program
+    # matches in the most rows supplies the memory; the exit status says whether the run was that program's
+    code = main(["exec", "--model", str(model_dir), "--desc", "something else entirely", "--json", "--max-steps", "50"])
+    captured = capsys.readouterr()
+    obj = json.loads(captured.out.strip().splitlines()[-1])
+    ckpt = checkpoint.load(model_dir)
+    net = NetworkPredictor.from_checkpoint(ckpt)
+    code_rows = extract(net, "something else entirely", ckpt.corpus.max_n)
+    matches = {p.name: int((code_rows[: p.n] == p.code).all(axis=1).sum()) for p in ckpt.corpus.programs}
+    best = max(matches.values())
+    assert obj["program"] == next(n for n, m in matches.items() if m == best)  # most rows in common, the first of equals
+    assert obj["rows_matching"] == best and "never refused" in captured.err
+    assert code == (0 if obj["status"] == "halted" and obj["matches_reference"] else 1)
+    assert code == 1 or obj["first_divergence"] is None
 
     assert main(["exec", "--model", str(model_dir), "--program", "add", "--trace"]) == 0
     out = capsys.readouterr().out

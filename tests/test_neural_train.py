@@ -46,6 +46,58 @@ def test_batches_and_learning_rate_are_functions_of_the_step():
     assert [learning_rate(config, s) for s in range(8)] == [0.25, 0.5, 0.75, 1.0, 1.0, 0.75, 0.5, 0.25]
 
 
+def test_the_table_1_recipe_schedule():
+    """Experiment 1's recipe (docs/neural.md): 50 linear warm-up steps to 2e-3, then
+    2e-3 * sqrt(50 / step), and a tenth of that once 99% of the rows are right."""
+    from neural.experiments.memorize import recipe
+
+    config = recipe()
+    assert (config.lr, config.warmup_steps, config.schedule, config.anneal_at, config.anneal_factor) == (2e-3, 50, "inverse_sqrt", 0.99, 0.1)
+    assert learning_rate(config, 0) == pytest.approx(2e-3 / 50)
+    assert learning_rate(config, 24) == pytest.approx(2e-3 * 25 / 50)
+    assert learning_rate(config, 49) == pytest.approx(2e-3)
+    assert learning_rate(config, 50) == pytest.approx(2e-3)
+    assert learning_rate(config, 200) == pytest.approx(1e-3)  # sqrt(50 / 200) = 1/2
+    assert learning_rate(config, 800) == pytest.approx(5e-4)
+    assert learning_rate(config, 800, annealed=True) == pytest.approx(5e-5)
+
+
+def test_annealing_starts_at_the_first_evaluation_at_99_percent(tmp_path):
+    """The learning rate drops tenfold from the first evaluation whose instruction accuracy
+    reaches 99%, and the checkpoint says when."""
+    corpus = random_corpus(3, 40, seed=2)
+    config = TrainConfig(backbone="mlp", hidden_size=64, intermediate_size=128, lr=0.01, max_steps=400, eval_every=10,
+                         until_exact=True, anneal_at=0.99, progress=False)
+    result = train(config, corpus, tmp_path / "r")
+    metrics = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    first = next(m["step"] for m in metrics if m["instruction_accuracy"] >= 0.99)
+    state = json.loads((tmp_path / "r" / (tmp_path / "r" / "latest").read_text().strip() / "config.json").read_text())["state"]
+    assert state["annealed_at"] == first
+    for m in metrics:  # the lr logged at an evaluation is the one used for its last step
+        expected = learning_rate(config, m["step"] - 1, annealed=m["step"] - 1 >= first)
+        assert m["lr"] == pytest.approx(expected), m["step"]
+    assert result.exact
+
+
+def test_exactness_judged_independently_of_evaluate():
+    """A model that training calls exact gives every row of every program under argmax,
+    checked here row by row through the tokenizer and the model, not through evaluate()."""
+    corpus = random_corpus(2, 12, seed=4)
+    config = TrainConfig(backbone="mlp", hidden_size=64, intermediate_size=128, lr=0.01, max_steps=1500, eval_every=10,
+                         until_exact=True, progress=False)
+    result = train(config, corpus)
+    assert result.exact
+    model, tok = result.model.eval(), result.tokenizer
+    for p in corpus.programs:
+        ids = tok.encode_description(corpus.descriptions(p)[0])
+        for t in range(p.n):
+            batch = tok.batch([ids], torch.tensor([t]))
+            with torch.no_grad():
+                logits, _ = model(**batch)
+            row = [int(logits[f].argmax(-1)) for f in corpus.spec.field_names]
+            assert row == p.code[t].tolist(), (p.name, t)
+
+
 def test_config_files(tmp_path):
     (tmp_path / "c.yaml").write_text("lr: 0.01\nbetas: [0.9, 0.95]\nbackbone: mlp\nbatch_size: 8\n")
     c = TrainConfig.from_file(tmp_path / "c.yaml")
@@ -198,7 +250,11 @@ def test_cli_train_and_dataset(tmp_path, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(out[-1])
     assert set(summary) == {"steps", "exact", "instruction_accuracy", "seconds"}
-    assert code == (0 if summary["exact"] else 1)
+    assert code == 1 and not summary["exact"] and summary["steps"] == 20  # 20 steps are not enough: --until-exact fails
+    code = main(["train", "--random", "2", "--length", "8", "--out", str(tmp_path / "run"), "--max-steps", "1500",
+                 "--until-exact", "--no-progress", "--config", str(_tiny_yaml(tmp_path))])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and summary["exact"] and summary["steps"] < 1500  # resumed, and exact before the budget
     assert main(["dataset", "--random", "2", "--length", "8", "--out", str(tmp_path / "ds")]) == 0
     meta = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert meta["rows"] == 16 and meta["programs"] == 2
