@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import write_block  # noqa: E402
+
 from compiler import compile_source  # noqa: E402
 from compiler.source_to_ast import clear_cache  # noqa: E402
 from isa.registry import REGISTRY  # noqa: E402
 
-MD_BEGIN, MD_END = "<!-- compiler:begin -->", "<!-- compiler:end -->"
 LIMIT_S = 2.0
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -140,17 +141,7 @@ def _machine() -> str:
 
 
 def _write_md(table: str) -> None:
-    block = f"{MD_BEGIN}\n<!-- written by: python benchmarks/compile_speed.py --write-md -->\n{table}\n\n{_machine()}\n{MD_END}"
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if MD_BEGIN in text and MD_END in text:
-        head, rest = text.split(MD_BEGIN, 1)
-        text = head + block + rest.split(MD_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + (
-            "\n\n## Compiler\n\nHow long `compile_source` takes on a 10,000-line program, for each ISA"
-            " (the target: under 2 s each):\n\n```bash\npython benchmarks/compile_speed.py --write-md\n```\n\n"
-            f"{block}\n")
-    BENCHMARKS_MD.write_text(text)
+    write_block(BENCHMARKS_MD, "compiler", f"{table}\n\n{_machine()}", "python benchmarks/compile_speed.py --write-md")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 
 import native  # noqa: E402
 import workloads  # noqa: E402
-from common import REPO, OtherLoad, environment, fmt_rate, out_dir, same_results, write_json  # noqa: E402
+from common import REPO, OtherLoad, environment, fmt_rate, out_dir, same_results, write_block, write_json  # noqa: E402
 
 from isa.base import shift_for  # noqa: E402
 from isa.program_json import load_image  # noqa: E402
@@ -50,7 +50,7 @@ TARGETS = {
     "numba_2t_vs_c_b": 1.7,  # Numba on two cores over one-core C, on (b)
     "eforth_steps_per_s": 2e8,  # classic Numba runtime on eForth
 }
-MD_BEGIN, MD_END = "<!-- runtime-cpu:begin -->", "<!-- runtime-cpu:end -->"
+MD_NAME = "runtime-cpu"  # BENCHMARKS.md's block <!-- runtime-cpu:begin --> ... <!-- runtime-cpu:end -->
 
 
 def parse_args() -> argparse.Namespace:
@@ -252,13 +252,7 @@ def load_note(results: dict[str, dict[str, Any]], env: dict[str, Any]) -> str:
 def write_md(text: str, env: dict[str, Any]) -> Path:
     """Replace the block between the markers in BENCHMARKS.md (the rest is left alone)."""
     path = REPO / "BENCHMARKS.md"
-    body = f"{MD_BEGIN}\n<!-- written by: {env['command']} -->\n{text}\n{MD_END}"
-    doc = path.read_text() if path.exists() else ""
-    if MD_BEGIN in doc and MD_END in doc:
-        doc = doc[: doc.index(MD_BEGIN)] + body + doc[doc.index(MD_END) + len(MD_END):]
-    else:
-        doc = doc.rstrip("\n") + ("\n\n" if doc else "") + body + "\n"
-    path.write_text(doc)
+    write_block(path, MD_NAME, text, env["command"])
     return path
 
 

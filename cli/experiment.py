@@ -124,13 +124,9 @@ def sst2_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     from neural.experiments import sst2, sst2_data, trials
     from neural.experiments.soft_programs import TASKS
-    from neural.train import TrainConfig
 
     tasks = TASKS if args.task == "all" else tuple(t.strip() for t in args.task.split(",") if t.strip())
-    overrides = {}
-    if args.config:
-        overrides = {k: v for k, v in TrainConfig.overrides_from_file(args.config).items()
-                     if k not in ("seed", "device", "progress", "max_steps", "warmup_steps", "backbone")}
+    overrides = _overrides(args.config, ("seed", "device", "progress", "max_steps", "warmup_steps", "backbone"))
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              recipe=sst2.recipe(args.backbone, **overrides)).validate()
@@ -186,13 +182,10 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
 def describe_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     from neural.experiments import describe, trials
-    from neural.train import TrainConfig, pick_device
+    from neural.train import pick_device
 
     pick_device(args.device)
-    overrides = {}
-    if args.config:
-        overrides = {k: v for k, v in TrainConfig.overrides_from_file(args.config).items()
-                     if k not in ("backbone", "seed", "device", "progress")}
+    overrides = _overrides(args.config, ("backbone", "seed", "device", "progress"))
     examples = Path(args.examples)
     paraphrases = args.paraphrases or (str(examples / "heldout_paraphrases.json") if (examples / "heldout_paraphrases.json").is_file() else None)
     config = describe.DescribeConfig(
@@ -210,6 +203,15 @@ def describe_command(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     return 0
+
+
+def _overrides(path: str | None, set_by_the_command: tuple[str, ...]) -> dict:
+    """The settings a --config file gives, less those the command itself decides."""
+    if not path:
+        return {}
+    from neural.config import TrainConfig
+
+    return {k: v for k, v in TrainConfig.overrides_from_file(path).items() if k not in set_by_the_command}
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from isa.lowering import (
     END,
     HALT,
     NEXT,
+    NO_INDIRECT,
     ZERO,
     CodeOperand,
     Const,
@@ -154,14 +155,9 @@ RULES = {
     "jmp": jmp, "halt": halt, "jle": jle, "jgt": jgt, "jge": jge, "jlt": jlt, "jeq": jeq, "jne": jne,
 }
 
-_NO_INDIRECT = (
-    "{isa} has no indirect addressing, so '{mnemonic}' cannot be compiled for it: "
-    "unroll the access over the array with .rep, or compile with --isa ext"
-)
-
 LOWERING = Lowering(
     rules=RULES,
-    missing={"load": _NO_INDIRECT, "store": _NO_INDIRECT},
+    missing={"load": NO_INDIRECT, "store": NO_INDIRECT},
     halt_target=0,
     reserved_row=(0, 0, 0),
     code_scale=1,

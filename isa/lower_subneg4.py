@@ -29,7 +29,7 @@ cannot overflow because it only runs for x >= 0. Every rule is exact on every wo
 
 from __future__ import annotations
 
-from isa.lowering import END, HALT, NEXT, ZERO, CodeOperand, Const, DataOperand, Emitter, Imm, Lowering, Scratch
+from isa.lowering import END, HALT, NEXT, NO_INDIRECT, ZERO, CodeOperand, Const, DataOperand, Emitter, Imm, Lowering, Scratch
 
 Z = ZERO
 T = Scratch(0)
@@ -124,14 +124,9 @@ RULES = {
     "jmp": jmp, "halt": halt, "jle": jle, "jgt": jgt, "jge": jge, "jlt": jlt, "jeq": jeq, "jne": jne,
 }
 
-_NO_INDIRECT = (
-    "{isa} has no indirect addressing, so '{mnemonic}' cannot be compiled for it: "
-    "unroll the access over the array with .rep, or compile with --isa ext"
-)
-
 LOWERING = Lowering(
     rules=RULES,
-    missing={"load": _NO_INDIRECT, "store": _NO_INDIRECT},
+    missing={"load": NO_INDIRECT, "store": NO_INDIRECT},
     halt_target=0,
     reserved_row=(0, 0, 0, 0),
     code_scale=1,

@@ -173,6 +173,12 @@ class Lowering:
         return self.rules.get(mnemonic)
 
 
+NO_INDIRECT = (  # the reason an ISA without indirect addressing gives for load and store
+    "{isa} has no indirect addressing, so '{mnemonic}' cannot be compiled for it: "
+    "unroll the access over the array with .rep, or compile with --isa ext"
+)
+
+
 def max_word(word_bits: int) -> int:
     """The largest signed word: 2^(w-1) - 1."""
     return (1 << (word_bits - 1)) - 1

@@ -102,6 +102,14 @@ class TrainConfig:
     def to_json(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
+    def with_settings(self, **settings: Any) -> TrainConfig:
+        """A copy with ``settings`` changed (a recipe's overrides); an unknown key is an error."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise SynthError(f"unknown training setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
+        return TrainConfig(**{**asdict(self), **settings}).validate()
+
     @classmethod
     def from_dict(cls, obj: Any, where: str = "training config") -> TrainConfig:
         """From a mapping; unknown keys and ill-typed values are a clear error."""

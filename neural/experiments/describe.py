@@ -57,11 +57,7 @@ def recipe(backbone: str, **overrides: Any) -> TrainConfig:
                              encoder_epochs=20, encoder_objective="slots", slot_scale=10.0, vocab_size=4000, **common)
     else:
         raise SynthError(f"--backbone {backbone!r}: choose {', '.join(BACKBONES)}")
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise SynthError(f"unknown training setting {key!r}")
-        setattr(config, key, value)
-    return config.validate()
+    return config.with_settings(**overrides)
 
 
 @dataclass

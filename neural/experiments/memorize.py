@@ -44,12 +44,7 @@ def recipe(**overrides: Any) -> TrainConfig:
     dropout, init std 0.05, unit-variance token embeddings, AdamW lr 2e-3 with betas
     (0.9, 0.98), 50 warm-up steps, inverse-square-root decay, a tenth of the lr once 99% of
     the rows are right). docs/neural.md says how it was chosen."""
-    config = TrainConfig(eval_every=25, max_steps=20_000, until_exact=True, progress=False)  # the defaults are the recipe
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise SynthError(f"unknown recipe setting {key!r}")
-        setattr(config, key, value)
-    return config.validate()
+    return TrainConfig(eval_every=25, max_steps=20_000, until_exact=True, progress=False).with_settings(**overrides)
 
 
 @dataclass

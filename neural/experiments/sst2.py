@@ -73,11 +73,7 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
                              label_smoothing=0.1, eval_every=200, save_every=250, progress=False)
     else:
         raise SynthError(f"--backbone must be one of {', '.join(BACKBONES)}, not {backbone!r}")
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise SynthError(f"unknown recipe setting {key!r}")
-        setattr(config, key, value)
-    return config.validate()
+    return config.with_settings(**overrides)
 
 
 @dataclass
