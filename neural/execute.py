@@ -190,13 +190,17 @@ class NeuralRun:
 
 
 def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_000_000_000,
-                 progress: Callable[[int, int], None] | None = None) -> list[NeuralRun]:
+                 progress: Callable[[int, int], None] | None = None, record: bool = True) -> list[NeuralRun]:
     """Stepwise neural runs, all at once: each step makes one network call for every run
     still going, then performs each run's instruction with its ISA's step.
     ``progress(steps, live)`` is called after each step (the most steps any run has taken,
-    the runs still going); Ctrl-C raises ``Interrupted`` with the runs as far as they got."""
+    the runs still going); Ctrl-C raises ``Interrupted`` with the runs as far as they got.
+    ``record=False`` keeps no trace and no list of the rows given, and performs the steps
+    of all the runs together in compiled code (runtime/stepper.py): for throughput."""
     if max_steps < 0:
         raise SynthError("the step limit must be >= 0")
+    if not record and jobs and len({j.program.isa for j in jobs}) == 1 and jobs[0].program.spec.static_code:
+        return _perform_compiled(predictor, jobs, max_steps, progress)
     isas = [j.program.spec for j in jobs]
     memories = [[int(x) for x in (j.program.data if j.data is None else j.data)] for j in jobs]
     pcs = [isa.start_pc if j.pc is None else int(j.pc) for isa, j in zip(isas, jobs, strict=True)]
@@ -233,6 +237,39 @@ def perform_many(predictor: Predictor, jobs: Sequence[Job], max_steps: int = 1_0
             live = [r for r in asking if status[r] is None]
             if progress is not None:
                 progress(max(steps[r] for r in asking), len(live))
+    except KeyboardInterrupt:
+        raise Interrupted(results()) from None
+    return results()
+
+
+def _perform_compiled(predictor: Predictor, jobs: Sequence[Job], max_steps: int,
+                      progress: Callable[[int, int], None] | None) -> list[NeuralRun]:
+    """perform_many without records: one network call a step for every live run, then every
+    run's step at once in the ISA's compiled body."""
+    from runtime.stepper import Stepper
+
+    isa = jobs[0].program.spec
+    K = max(j.program.k for j in jobs)
+    data = np.zeros((len(jobs), K), dtype=np.int64)
+    for r, j in enumerate(jobs):
+        data[r, : j.program.k] = j.program.data if j.data is None else j.data
+    stepper = Stepper(isa, np.array([j.program.n for j in jobs]), data,
+                      np.array([isa.start_pc if j.pc is None else int(j.pc) for j in jobs]), jobs[0].program.word_bits,
+                      np.array([max_steps if j.max_steps is None else j.max_steps for j in jobs]),
+                      k=np.array([j.program.k for j in jobs]))
+    descriptions = [j.description for j in jobs]
+
+    def results() -> list[NeuralRun]:
+        return [NeuralRun(RunResult(Status(int(stepper.status[r])) if stepper.status[r] >= 0 else Status.STEP_LIMIT,
+                                    int(stepper.steps[r]), int(stepper.pc[r]), stepper.data[r, : j.program.k].copy(),
+                                    np.zeros((0, 3), dtype=np.int64))) for r, j in enumerate(jobs)]
+
+    try:
+        while (live := stepper.live()).size:
+            rows = predictor.rows([descriptions[r] for r in live], stepper.pc[live].tolist())
+            stepper.step(live, rows)
+            if progress is not None:
+                progress(int(stepper.steps[live].max()), int((stepper.status == -1).sum()))
     except KeyboardInterrupt:
         raise Interrupted(results()) from None
     return results()

@@ -86,3 +86,29 @@ def test_padding_changes_no_prediction(trained):
     together = net.rows([t for t in texts for _ in range(n)], [i for _ in texts for i in range(n)]).reshape(len(texts), n, -1)
     for t, rows in zip(texts, together, strict=True):
         assert np.array_equal(rows, alone[t]), t
+
+
+def test_compiled_stepping_is_the_recorded_stepping(trained):
+    """perform_many(record=False) steps every run in the ISA's compiled body (runtime/stepper.py):
+    the same runs as the recorded path, including runs a wrong network sends astray."""
+    from neural.execute import _Table
+
+    corpus, result = trained
+    net = NetworkPredictor(result.model, result.tokenizer)
+    jobs = [Job(p, corpus.descriptions(p)[0], initial_data(p, t.set)) for p in corpus.programs for t in p.tests]
+    jobs += [Job(p, corpus.descriptions(q)[0], initial_data(p, t.set)) for p in corpus.programs for q in corpus.programs
+             for t in p.tests[:1] if p is not q]  # a description of another program: wrong rows, bad addresses, loops
+    slow = perform_many(net, jobs, max_steps=300)
+    fast = perform_many(net, jobs, max_steps=300, record=False)
+    for j, a, b in zip(jobs, slow, fast, strict=True):
+        assert (a.result.status, a.result.steps, a.result.pc) == (b.result.status, b.result.steps, b.result.pc), j.description
+        assert np.array_equal(a.result.data, b.result.data)
+    statuses = {r.result.status.label for r in slow}
+    assert "halted" in statuses and len(statuses) > 1  # the wrong descriptions end otherwise
+    # a row naming a cell outside the memory stops the run before it does anything
+    add = corpus.program("add")
+    bad = add.code.copy()
+    bad[1, 1] = 99
+    for record in (True, False):
+        run = perform_many(_Table(bad), [Job(add, "", add.data)], record=record)[0]
+        assert (run.result.status.label, run.result.steps, run.result.pc) == ("bad_address", 0, 1)

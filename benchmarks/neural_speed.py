@@ -1,0 +1,216 @@
+"""Neural execution speed (issue 12): the loop around the network, extraction against the
+native runtime, and the cost of starting ``synth exec``.
+
+    python benchmarks/neural_speed.py [--runs 10000] [--repeat 5] [--write-md]
+
+(a) stepwise: R concurrent runs of one program (multiply: every run takes the same number
+    of steps, so all stay live), each step one network call for all of them and every run's
+    step in compiled code (``perform_many(record=False)``); steps/s against the network's
+    own forward throughput at that batch size (rows/s of ``NetworkPredictor.rows`` alone).
+    Target: at least 0.8x.
+(b) extract: a loop in the manner of benchmark (a) of spec/isa.md (x added to acc 1,000
+    times, 20,000 times over: 120,120,000 steps on subleq), the whole program extracted from
+    the network in one pass and run on the Numba runtime, end to end, against the native
+    runtime on the compiled program. Target: at least 0.5x.
+(c) ``synth exec`` as a whole process (a BERT model, gcd on 12, 18) against
+    ``python -c "import torch, transformers"``. Target: at most 2x.
+
+Models are trained here until exact (a feed-forward network and a BERT of 2 layers of
+width 128): throughput does not depend on the weights, but the runs must follow their
+programs. Medians of ``--repeat``; results in results/neural_speed.json, the table in
+BENCHMARKS.md (``--write-md``, from that file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
+
+from common import REPO, OtherLoad, environment, write_block  # noqa: E402
+
+RESULT = REPO / "results" / "neural_speed.json"
+GPU = "not measured: no GPU lent"
+
+
+def trained(backbone: str, files: list[str], out: Path) -> Path:
+    from neural.config import TrainConfig
+    from neural.corpus import load_corpus
+    from neural.train import train
+
+    corpus = load_corpus(files, isa="subleq")
+    if backbone == "mlp":
+        config = TrainConfig(backbone="mlp", hidden_size=128, intermediate_size=256, lr=0.01, until_exact=True, max_steps=3000,
+                             eval_every=10, progress=False)
+    else:
+        config = TrainConfig(backbone="bert", hidden_size=128, intermediate_size=512, num_layers=2, num_heads=2,
+                             until_exact=True, max_steps=3000, eval_every=25, progress=False)
+    result = train(config, corpus, out)
+    if not result.exact:
+        raise SystemExit(f"neural_speed: the {backbone} model did not become exact")
+    return out
+
+
+def stepwise(model_dir: Path, runs: int, repeat: int) -> dict:
+    import numpy as np
+
+    from isa.convention import initial_data
+    from neural import checkpoint
+    from neural.execute import Job, NetworkPredictor, perform_many
+
+    ckpt = checkpoint.load(model_dir)
+    net = NetworkPredictor.from_checkpoint(ckpt)
+    program = ckpt.corpus.program("multiply")
+    text = ckpt.corpus.descriptions(program)[0]
+    rng = np.random.default_rng(0)
+    jobs = [Job(program, text, initial_data(program, inputs=[int(a), 25])) for a in rng.integers(-1000, 1000, runs)]
+    perform_many(net, jobs[:8], record=False)  # compile the stepper
+    step_rates, forward_rates = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = perform_many(net, jobs, record=False)
+        seconds = time.perf_counter() - t0
+        steps = sum(r.result.steps for r in out)
+        assert all(r.result.status.label == "halted" for r in out)
+        step_rates.append(steps / seconds)
+        pcs = [1 + i % (program.n - 1) for i in range(runs)]
+        t0 = time.perf_counter()
+        calls = 5
+        for _ in range(calls):
+            net.rows([text] * runs, pcs)
+        forward_rates.append(calls * runs / (time.perf_counter() - t0))
+    step, forward = statistics.median(step_rates), statistics.median(forward_rates)
+    return {"runs": runs, "steps_per_run": out[0].result.steps, "stepwise_steps_per_second": step,
+            "forward_rows_per_second": forward, "ratio": step / forward, "target": 0.8}
+
+
+def extract_vs_native(model_dir: Path, repeat: int) -> dict:
+    from neural import checkpoint
+    from neural.execute import NetworkPredictor, extract
+    from runtime.run import run_program
+
+    ckpt = checkpoint.load(model_dir)
+    program = ckpt.corpus.program("loop")
+    net = NetworkPredictor.from_checkpoint(ckpt)
+    text = ckpt.corpus.descriptions(program)[0]
+    run_program(program, backend="cpu", max_steps=10)  # compile
+    native, end_to_end = [], []
+    steps = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        ref = run_program(program, backend="cpu")
+        native.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        code = extract(net, text, program.n)
+        from isa.program import Program
+
+        mine = Program(isa=program.isa, code=code, data=program.data, word_bits=program.word_bits).validate("extracted")
+        got = run_program(mine, backend="cpu")
+        end_to_end.append(time.perf_counter() - t0)
+        assert got.steps == ref.steps and (got.data == ref.data).all()
+        steps = ref.steps
+    n_s, e_s = statistics.median(native), statistics.median(end_to_end)
+    return {"program_rows": program.n, "steps": steps, "native_steps_per_second": steps / n_s,
+            "extract_steps_per_second": steps / e_s, "ratio": n_s / e_s, "target": 0.5}
+
+
+def startup(model_dir: Path, repeat: int) -> dict:
+    venv_bin = Path(sys.executable).parent
+    synth = str(venv_bin / "synth")
+    imports, execs = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch, transformers"], check=True)
+        imports.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([synth, "exec", "--model", str(model_dir), "--program", "gcd", "--inputs", "12,18", "--json"],
+                       check=True, capture_output=True)
+        execs.append(time.perf_counter() - t0)
+    i, e = statistics.median(imports), statistics.median(execs)
+    return {"import_seconds": i, "exec_seconds": e, "ratio": e / i, "target": 2.0}
+
+
+def loop_program(tmp: Path) -> str:
+    """spec/isa.md's benchmark (a) as an assembly source with a description."""
+    src = tmp / "loop.sasm"
+    src.write_text(""".desc "the benchmark loop: add x to acc b times, i times over"
+.data
+i:      .word 20000
+b:      .word 1000
+j:      .word 0
+x:      .word 7
+acc:    .word 0
+.output acc
+.code
+outer:  mov b, j
+inner:  add x, acc
+        dec j
+        jgt j, inner
+        dec i
+        jgt i, outer
+        halt
+""")
+    return str(src)
+
+
+def markdown(obj: dict) -> str:
+    a, b, c = obj["stepwise"], obj["extract"], obj["startup"]
+    rows = ["| measure | ours | against | ratio | target |", "| --- | ---: | ---: | ---: | --- |"]
+    for name, r in a.items():
+        rows.append(f"| (a) stepwise, {name}, {r['runs']:,} concurrent runs | {r['stepwise_steps_per_second']:,.0f} steps/s "
+                    f"| {r['forward_rows_per_second']:,.0f} rows/s (the network's forward alone) | {r['ratio']:.2f} "
+                    f"| >= {r['target']} ({'met' if r['ratio'] >= r['target'] else 'not met'}) |")
+    for name, r in b.items():
+        rows.append(f"| (b) extract + Numba runtime, {name}, {r['steps']:,} steps | {r['extract_steps_per_second']:.3g} steps/s "
+                    f"| {r['native_steps_per_second']:.3g} steps/s (native) | {r['ratio']:.2f} "
+                    f"| >= {r['target']} ({'met' if r['ratio'] >= r['target'] else 'not met'}) |")
+    rows.append(f"| (c) `synth exec` process (BERT model) | {c['exec_seconds']:.2f} s | {c['import_seconds']:.2f} s "
+                f"(`import torch, transformers`) | {c['ratio']:.2f} | <= {c['target']} ({'met' if c['ratio'] <= c['target'] else 'not met'}) |")
+    rows.append(f"| H100/H200: stepwise with BERT, network-predicted steps/s | {GPU} | | | >= 1e5 |")
+    rows.append(f"| H100/H200: extraction of a 1,024-row program | {GPU} | | | < 50 ms |")
+    env = obj["environment"]
+    rows += ["", f"Machine: {env['cpu']}, {env['nproc']} cores; torch threads {obj['threads']}; {env['date']}; commit "
+             f"{env['commit']}; other processes used {obj['other_load_cores']:.2f} cores on average while it ran. "
+             f"Medians of {obj['repeat']} repetitions."]
+    return "\n".join(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--write-md", action="store_true", help="measure, then write the table into BENCHMARKS.md")
+    ap.add_argument("--md-only", action="store_true", help="write the table from results/neural_speed.json without measuring")
+    args = ap.parse_args()
+    if not args.md_only:
+        import torch
+
+        load = OtherLoad()
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            files = [str(REPO / "examples" / f"{n}.sasm") for n in ("multiply", "gcd", "add")] + [loop_program(tmp)]
+            models = {b: trained(b, files, tmp / b) for b in ("mlp", "bert")}
+            obj = {"environment": environment(), "threads": torch.get_num_threads(), "repeat": args.repeat,
+                   "stepwise": {b: stepwise(m, args.runs, args.repeat) for b, m in models.items()},
+                   "extract": {b: extract_vs_native(m, args.repeat) for b, m in models.items()},
+                   "startup": startup(models["bert"], args.repeat), "gpu": GPU}
+            obj["other_load_cores"] = load.cores()
+        RESULT.parent.mkdir(exist_ok=True)
+        RESULT.write_text(json.dumps(obj, indent=1) + "\n")
+    obj = json.loads(RESULT.read_text())
+    text = markdown(obj)
+    print(text)
+    if args.write_md or args.md_only:
+        write_block(REPO / "BENCHMARKS.md", "neural-speed", text, "python benchmarks/neural_speed.py --write-md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
