@@ -107,8 +107,9 @@ def exec_command(args: argparse.Namespace) -> int:
     else:
         report(program, perf.result, False)
         if choice.how == "network":
+            threshold = f"{choice.threshold:.3f}" if choice.threshold is not None else "none"
             sys.stderr.write(f"synth: the network reads the text as {program.name} (score {choice.confidence:.3f}, "
-                             f"threshold {choice.threshold if choice.threshold is not None else 'none'})\n")
+                             f"threshold {threshold})\n")
         if perf.matches_reference:
             sys.stderr.write(f"synth: the neural run ({args.mode}) matches the reference run of {program.name}\n")
         else:
