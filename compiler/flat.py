@@ -1,9 +1,10 @@
-"""The flat program: what expansion (``ast_to_flat``) produces and lowering consumes.
+"""The flat program: what ``lines_to_flat`` produces and lowering consumes.
 
-No macros, ``.rep`` blocks or includes are left: a list of portable instructions whose
-operands are already the lowering vocabulary of ``isa.lowering`` (``Cell`` keyed by
-(data block, offset), ``Imm`` keyed by an index into ``immediates``, ``Target`` keyed by
-an instruction index), the data blocks in source order, and the program's metadata.
+No macros, ``.rep`` blocks or includes are left: a list of portable instructions, the
+data blocks in source order, and the program's metadata. ``lines_to_flat`` leaves code
+and data operands as symbols; ``symbols_to_cells`` turns them into the lowering
+vocabulary of ``isa.lowering`` (``Cell`` keyed by (data block, offset), ``Imm`` keyed by
+an index into ``immediates``, ``Target`` keyed by an instruction index).
 """
 
 from __future__ import annotations

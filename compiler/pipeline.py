@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.assemble import assemble
-from compiler.ast_to_flat import ast_to_flat
+from compiler.ast_to_lines import ast_to_lines
 from compiler.diagnostics import CompileError
 from compiler.flat import FlatProgram
 from compiler.flat_to_isa import flat_to_isa
 from compiler.layout import layout
+from compiler.lines_to_flat import lines_to_flat
 from compiler.source_to_ast import read_source, source_to_ast
+from compiler.symbols_to_cells import symbols_to_cells
 from isa.base import ISA, WORD_BITS
 from isa.program import Program
 from isa.registry import REGISTRY
@@ -22,7 +24,9 @@ def compile_source(text: str, filename: str = "<input>", isa: str | None = None,
                    path: str | None = None) -> Program:
     """Compile assembly text for an ISA (default: the file's ``.isa``, else subleq)."""
     tree = source_to_ast(text, filename, path)  # text -> syntax tree
-    flat = ast_to_flat(tree)  # includes, macros, .rep, constants, labels -> portable instructions
+    lines = ast_to_lines(tree)  # includes, macros, .rep, constants -> one flat list of lines
+    flat = lines_to_flat(lines)  # sections, code labels, data blocks, instruction checks
+    flat = symbols_to_cells(flat)  # symbolic operands -> data cells and code targets
     target, bits = choose_target(flat, isa, word_bits)
     lowered = flat_to_isa(flat, target, bits)  # portable instructions -> rows of the ISA
     memory = layout(flat, lowered)  # the calling convention: where every data cell goes

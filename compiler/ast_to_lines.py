@@ -1,11 +1,12 @@
-"""Pass 2: ``SourceFile`` -> ``FlatProgram``: includes, macros, ``.rep``, constants, labels.
+"""Pass 2: ``SourceFile`` -> ``ExpandedProgram``: includes, macros, ``.rep``, constants.
 
 Walks the syntax tree in source order with an environment of ``.rep`` variables and macro
 arguments, expanding includes (textually), macro calls (hygienically: ``@labels`` are
-renamed per expansion) and ``.rep`` blocks; evaluates ``.const`` and counts; collects code
-labels (instruction numbers), data blocks (a label's cells up to the next data label),
-immediates, inputs, outputs, descriptions and tests. It ends by resolving every operand
-to the lowering vocabulary and appending a ``halt`` where control could run off the end.
+renamed per expansion) and ``.rep`` blocks, evaluating ``.const`` and counts and folding
+every expression; checks names where they are defined (labels against mnemonics,
+directives, macros, constants and parameters; duplicates). It yields the program as a flat
+list of items (``compiler/lines.py``): sections, code addresses and data blocks are the
+next pass's (``lines_to_flat``).
 """
 
 from __future__ import annotations
@@ -31,23 +32,21 @@ from compiler.ast import (
 )
 from compiler.diagnostics import CompileError, Context
 from compiler.expressions import Late, Sym, Value, fold
-from compiler.flat import DataBlock, FlatInstr, FlatProgram, Immediate, TestSpec
+from compiler.flat import TestSpec
+from compiler.lines import ExpandedProgram, Item, XData, XDirective, XInstruction, XLabel, XOperand, XScope, written
 from compiler.source_to_ast import read_source, source_to_ast
-from isa.lowering import NO_FALLTHROUGH, PORTABLE, Cell, Imm, Target
+from isa.lowering import PORTABLE
 
 STDLIB = Path(__file__).with_name("stdlib")
 MAX_NESTING = 64  # macro calls, .rep blocks and includes inside one another
 MAX_WORK = 2_000_000  # lines expanded plus .rep iterations
 MAX_CELLS = 1 << 22  # data cells
-MAX_INSTRUCTIONS = 1 << 20  # portable instructions
-DEFAULT_MAX_STEPS = 1_000_000
 
 MNEMONICS = frozenset(PORTABLE)
 DIRECTIVES = frozenset({
     "isa", "const", "word", "zero", "fill", "ascii", "input", "output", "desc", "macro", "endm", "rep", "endr",
     "include", "test", "set", "expect", "maxsteps", "endtest", "data", "code",
 })
-_ROLE_WORDS = {"src": "source", "dst": "destination", "target": "target", "target?": "[target]"}
 _DATA_DIRECTIVES = frozenset({"word", "zero", "fill", "ascii"})
 
 
@@ -78,30 +77,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-class Expander:
-    """Expands one program; ``run()`` returns the FlatProgram."""
+class LineExpander:
+    """Expands one program; ``run()`` returns the ExpandedProgram."""
 
     def __init__(self, main: SourceFile) -> None:
         self.main = main
-        self.instrs: list[FlatInstr] = []
-        self.blocks: list[DataBlock] = []
-        self.immediates: list[Immediate] = []
-        self.code_labels: dict[str, int] = {}
-        self.data_labels: dict[str, int] = {}
+        self.out: list[Item] = []
         self.label_pos: dict[str, Pos] = {}
         self.label_context: dict[str, Context | None] = {}
         self.public: list[str] = []
         self.consts: dict[str, int] = {}
         self.const_pos: dict[str, Pos] = {}
         self.macros: dict[str, Macro] = {}
-        self.inputs: list[tuple[str, Pos]] = []
-        self.outputs: list[tuple[str, Pos]] = []
-        self.descriptions: list[str] = []
-        self.tests: list[TestSpec] = []
-        self.isa: tuple[str, Pos] | None = None
-        self.section = "code"
-        self.block: DataBlock | None = None
-        self.block_index = -1
         self.cells = 0
         self.work = 0
         self.serial = 0
@@ -109,18 +96,16 @@ class Expander:
         self.macro_stack: list[str] = []
         self.include_stack: list[str] = [main.source.path or main.source.name]
 
-    # -- driving ---------------------------------------------------------------------------
-
-    def run(self) -> FlatProgram:
+    def run(self) -> ExpandedProgram:
         env = Env({}, self._own_locals(self.main.local_labels))
         self.items(self.main.items, env, None)
-        self.resolve()
-        return FlatProgram(
-            main=self.main.source, instrs=self.instrs, blocks=self.blocks, immediates=self.immediates,
-            code_labels=self.code_labels, data_labels=self.data_labels, label_pos=self.label_pos,
-            public=self.public, inputs=self.inputs, outputs=self.outputs, descriptions=self.descriptions,
-            tests=self.tests, isa=self.isa, consts=self.consts,
-        )
+        for name in self.public:  # a label named like a macro defined after it
+            if name in self.macros:
+                d = self.macros[name].definition
+                raise CompileError(f"'{name}' is a macro and cannot be a label", self.label_pos[name], self.label_context[name],
+                                   [(d.pos, "the macro is defined here")])
+        return ExpandedProgram(self.main.source, self.out, self.label_pos, self.label_context, self.public, self.consts,
+                               frozenset(self.macros))
 
     def _own_locals(self, names: frozenset[str], parent: dict[str, str] | None = None) -> dict[str, str]:
         if not names:
@@ -165,7 +150,7 @@ class Expander:
                 return value
             if value.operand.immediate:
                 raise CompileError(
-                    f"macro parameter '{node.name}' stands for an immediate here ({_show_operand(value.operand)}) "
+                    f"macro parameter '{node.name}' stands for an immediate here ({written(value.operand.pos, True)}) "
                     "and cannot be part of an expression", node.pos, ctx)
             arg_env, arg_ctx = value.env, value.context
             return fold(value.operand.expr, lambda n: self.lookup(n, arg_env, arg_ctx), arg_ctx)
@@ -231,46 +216,18 @@ class Expander:
         self.label_context[name] = ctx
         if not label.local:
             self.public.append(name)
-        if self.section == "code":
-            self.code_labels[name] = len(self.instrs)
-            return
-        block = self.block
-        if block is not None and block.fresh and block.labels:
-            block.labels.append(name)
-        else:
-            self.new_block([name], label.pos)
-        self.data_labels[name] = self.block_index
-
-    def new_block(self, labels: list[str], pos: Pos) -> DataBlock:
-        self.block = DataBlock(labels, pos=pos)
-        self.block_index = len(self.blocks)
-        self.blocks.append(self.block)
-        return self.block
+        self.out.append(XLabel(name, label.local, label.pos, ctx))
 
     # -- instructions and macro calls --------------------------------------------------------
 
     def instruction(self, stmt: Instruction, env: Env, ctx: Context | None) -> None:
-        mnemonic = stmt.name.lower()
-        roles = PORTABLE.get(mnemonic)
-        if roles is None:
+        if stmt.name.lower() not in PORTABLE:
             macro = self.macros.get(stmt.name)
             if macro is None:
                 raise CompileError(self._unknown(stmt.name), stmt.pos, ctx)
             self.call(macro, stmt, env, ctx)
             return
-        if self.section != "code":
-            raise CompileError(f"instruction '{stmt.name}' in the .data section (switch back with .code)", stmt.pos, ctx)
-        required = [r for r in roles if not r.endswith("?")]
-        if not len(required) <= len(stmt.operands) <= len(roles):
-            want = str(len(roles)) if len(roles) == len(required) else f"{len(required)} or {len(roles)}"
-            shown = ", ".join(_ROLE_WORDS[r] for r in roles)
-            raise CompileError(
-                f"'{mnemonic}' takes {want} operand{'s' if want != '1' else ''}"
-                f"{f' ({shown})' if shown else ''}, not {len(stmt.operands)}", stmt.pos, ctx)
-        if len(self.instrs) >= MAX_INSTRUCTIONS:
-            raise CompileError(f"more than {MAX_INSTRUCTIONS:,} instructions", stmt.pos, ctx)
-        operands = tuple(self.operand(op, role, mnemonic, env, ctx) for op, role in zip(stmt.operands, roles, strict=False))
-        self.instrs.append(FlatInstr(mnemonic, operands, stmt.pos, ctx))
+        self.out.append(XInstruction(stmt.name, tuple(self.bind(op, env, ctx) for op in stmt.operands), stmt.pos, ctx))
 
     def _unknown(self, name: str) -> str:
         low = name.lower()
@@ -292,27 +249,10 @@ class Expander:
             op, env, ctx = arg.operand, arg.env, arg.context
         return op, env, ctx
 
-    def operand(self, op: Operand, role: str, mnemonic: str, env: Env, ctx: Context | None) -> object:
+    def bind(self, op: Operand, env: Env, ctx: Context | None) -> XOperand:
+        """An operand with its macro arguments substituted and its expression folded."""
         op, env, ctx = self.substitute(op, env, ctx)
-        if role.startswith("target"):
-            if op.immediate:
-                raise CompileError(f"the target of '{mnemonic}' is a code label, not an immediate", op.pos, ctx)
-            v = self.value(op.expr, env, ctx)
-            if not isinstance(v, Sym):
-                raise CompileError(f"the target of '{mnemonic}' must be a code label (or label + constant)", op.pos, ctx)
-            return ("code", v, ctx)
-        if op.immediate:
-            if role == "dst":
-                raise CompileError(
-                    f"an immediate ({_show_operand(op)}) is read-only and cannot be the destination of '{mnemonic}'", op.pos, ctx)
-            self.immediates.append(Immediate(self.value(op.expr, env, ctx), op.pos, ctx))
-            return Imm(len(self.immediates) - 1)
-        v = self.value(op.expr, env, ctx)
-        if isinstance(v, Sym):
-            return ("data", v, ctx)
-        if isinstance(v, int):
-            raise CompileError(f"a data operand must be a label (for the constant {v}, write #{v})", op.pos, ctx)
-        raise CompileError("a data operand must be a label, label + constant or label - constant (or #immediate)", op.pos, ctx)
+        return XOperand(op.immediate, self.value(op.expr, env, ctx), op.pos, ctx)
 
     def call(self, macro: Macro, stmt: Instruction, env: Env, ctx: Context | None) -> None:
         d = macro.definition
@@ -328,12 +268,11 @@ class Expander:
         self._enter(stmt.pos, ctx)
         values: dict[str, int | Arg] = {p: Arg(op, env, ctx) for p, op in zip(d.params, stmt.operands, strict=True)}
         inner = Env(values, self._own_locals(d.local_labels, macro.file_locals))
-        section = self.section
+        self.out.append(XScope(True))
         self.macro_stack.append(d.name)
         self.items(d.body, inner, inner_ctx)
         self.macro_stack.pop()
-        if self.section != section:  # a macro's section switches end with it
-            self.section, self.block = section, None
+        self.out.append(XScope(False))  # a macro's section switches end with it (lines_to_flat)
         self.depth -= 1
 
     def define_macro(self, d: MacroDef, env: Env, ctx: Context | None) -> None:
@@ -375,22 +314,12 @@ class Expander:
         name = d.name
         if name in _DATA_DIRECTIVES:
             self.data(d, env, ctx)
-        elif name in ("data", "code"):
-            self.section, self.block = name, None
         elif name == "const":
             self.define_const(d, env, ctx)
-        elif name in ("input", "output"):
-            (self.inputs if name == "input" else self.outputs).extend(zip(d.args, d.arg_pos, strict=True))
-        elif name == "desc":
-            self.descriptions.append(d.args[0])
         elif name == "include":
             self.include(d, env, ctx)
-        elif name == "isa":
-            if self.isa is not None and self.isa[0] != d.args[0]:
-                raise CompileError(f"conflicting .isa: '{d.args[0]}' here, '{self.isa[0]}' before", d.arg_pos[0], ctx,
-                                   [(self.isa[1], "the first .isa is here")])
-            if self.isa is None:
-                self.isa = (d.args[0], d.arg_pos[0])
+        elif name in ("data", "code", "input", "output", "desc", "isa"):
+            self.out.append(XDirective(name, tuple(d.args), tuple(d.arg_pos), d.pos, ctx))
         else:  # block directives are folded away by source_to_ast
             raise CompileError(f"'.{name}' is out of place here", d.pos, ctx)
 
@@ -405,8 +334,6 @@ class Expander:
         self.const_pos[name] = pos
 
     def data(self, d: Directive, env: Env, ctx: Context | None) -> None:
-        if self.section != "data":
-            raise CompileError(f"'.{d.name}' in the .code section (data goes after .data)", d.pos, ctx)
         if d.name == "word":
             values = [self.value(e, env, ctx) for e in d.args]
             positions = [e.pos for e in d.args]
@@ -426,11 +353,7 @@ class Expander:
         self.cells += len(values)
         if self.cells > MAX_CELLS:
             raise CompileError(f"more than {MAX_CELLS:,} data cells", d.pos, ctx)
-        block = self.block if self.block is not None else self.new_block([], d.pos)
-        block.fresh = False
-        block.values.extend(values)
-        block.positions.extend(positions)
-        block.contexts.extend([ctx] * len(values))
+        self.out.append(XData(d.name, values, positions, d.pos, ctx))
 
     def include(self, d: Directive, env: Env, ctx: Context | None) -> None:
         target, is_library = d.args
@@ -474,80 +397,7 @@ class Expander:
             label, *exprs = d.args
             values = [self.value(e, env, ctx) for e in exprs]
             (spec.sets if d.name == "set" else spec.expects).append((label, d.arg_pos[0], values, [e.pos for e in exprs]))
-        self.tests.append(spec)
-
-    # -- resolution ------------------------------------------------------------------------
-
-    def resolve(self) -> None:
-        """Operands to lowering vocabulary, declared names checked, the trailing halt added."""
-        for name in self.public:
-            if name in self.macros:
-                d = self.macros[name].definition
-                raise CompileError(f"'{name}' is a macro and cannot be a label", self.label_pos[name], self.label_context[name],
-                                   [(d.pos, "the macro is defined here")])
-        end = len(self.instrs)
-        reaches_end = not self.instrs or self.instrs[-1].mnemonic not in NO_FALLTHROUGH
-        for instr in self.instrs:
-            ops = []
-            for op in instr.operands:
-                if isinstance(op, tuple):
-                    kind, sym, ctx = op
-                    op = self.code_target(sym, ctx) if kind == "code" else self.data_cell(sym, ctx)
-                    if kind == "code" and op.key == end:
-                        reaches_end = True
-                ops.append(op)
-            instr.operands = tuple(ops)
-        if reaches_end or end in self.code_labels.values():
-            self.instrs.append(FlatInstr("halt", (), None, None))
-        for names in (self.inputs, self.outputs):
-            seen: set[str] = set()
-            for name, pos in names:
-                self.data_label(name, pos, None)
-                if name in seen:
-                    raise CompileError(f"'{name}' is declared twice", pos)
-                seen.add(name)
-
-    def data_label(self, name: str, pos: Pos, ctx: Context | None) -> int:
-        """The block of a data label named in .input/.output/.set/.expect."""
-        if name in self.data_labels and not name.startswith("@"):
-            return self.data_labels[name]
-        raise CompileError(self._not_data(name, name), pos, ctx)
-
-    def _not_data(self, name: str, shown: str) -> str:
-        if name in self.code_labels:
-            return f"'{shown}' is a code label, not a data label"
-        if name in self.consts:
-            return f"'{shown}' is a constant, not a data label (write #{shown} for its value)"
-        return f"undefined data label '{shown}'{self._suggest(name, self.data_labels)}"
-
-    def _suggest(self, name: str, pool: dict[str, int]) -> str:
-        close = difflib.get_close_matches(name, [n for n in pool if not n.startswith("@")], n=1, cutoff=0.75)
-        return f" (did you mean '{close[0]}'?)" if close else ""
-
-    def data_cell(self, sym: Sym, ctx: Context | None) -> Cell:
-        b = self.data_labels.get(sym.name)
-        if b is None:
-            raise CompileError(self._not_data(sym.name, sym.written), sym.pos, ctx)
-        size = self.blocks[b].size
-        if not 0 <= sym.offset < size:
-            where = f"{sym.written}{sym.offset:+d}"
-            if size == 0:
-                raise CompileError(f"'{sym.written}' has no cells (a data label's cells run up to the next data label)", sym.pos, ctx)
-            raise CompileError(
-                f"'{where}' is outside '{sym.written}' ({_plural(size, 'cell')}: offsets 0 to {size - 1}); "
-                "the layout may move labels apart, so an operand may not reach into the next label", sym.pos, ctx)
-        return Cell((b, sym.offset))
-
-    def code_target(self, sym: Sym, ctx: Context | None) -> Target:
-        i = self.code_labels.get(sym.name)
-        if i is None:
-            if sym.name in self.data_labels:
-                raise CompileError(f"'{sym.written}' is a data label, not a code label", sym.pos, ctx)
-            raise CompileError(f"undefined code label '{sym.written}'{self._suggest(sym.name, self.code_labels)}", sym.pos, ctx)
-        j = i + sym.offset
-        if not 0 <= j <= len(self.instrs):
-            raise CompileError(f"'{sym.written}{sym.offset:+d}' is outside the code ({len(self.instrs)} instructions)", sym.pos, ctx)
-        return Target(j)
+        self.out.append(spec)
 
 
 def _first_sym(v: Value) -> Sym:
@@ -560,14 +410,6 @@ def _first_sym(v: Value) -> Sym:
     raise AssertionError(v)
 
 
-def _show_operand(op: Operand) -> str:
-    text = op.pos.source.line(op.pos.line)[op.pos.col - 1 :]
-    for stop in (",", ";"):
-        text = text.split(stop, 1)[0]
-    text = text.strip()
-    return ("#" + text if op.immediate and not text.startswith("#") else text)[:40]
-
-
-def ast_to_flat(tree: SourceFile) -> FlatProgram:
-    """Expand a parsed file into the flat program."""
-    return Expander(tree).run()
+def ast_to_lines(tree: SourceFile) -> ExpandedProgram:
+    """Expand a parsed file: includes, macros, .rep and constants."""
+    return LineExpander(tree).run()
