@@ -23,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backbone", default="mlp", choices=("mlp", "bert"), help="mlp (default, fast) or bert (minutes)")
     p.add_argument("--examples", metavar="DIR", help="a directory of .sasm programs (default: the bundled examples)")
     p.add_argument("--programs", metavar="A,B,...", help="only these examples (file stems)")
+    p.add_argument("--descriptions", type=nonneg_int, default=2, metavar="N",
+                   help="train on each program's first N descriptions (default 2; 0: all of them); each run uses the first")
     p.add_argument("--max-train-steps", type=nonneg_int, default=3000, metavar="N")
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -38,7 +40,7 @@ def demo_command(args: argparse.Namespace) -> int:
     config = DemoConfig(
         isa=args.isa, backbone=args.backbone, examples=args.examples,
         programs=[p.strip() for p in args.programs.split(",") if p.strip()] if args.programs else None,
-        max_train_steps=args.max_train_steps, seed=args.seed, device=args.device, out=args.out,
+        max_train_steps=args.max_train_steps, descriptions=args.descriptions, seed=args.seed, device=args.device, out=args.out,
     )
     report = run_demo(config)
     sys.stdout.write(format_report(report) + "\n")

@@ -1,8 +1,8 @@
 """``synth demo``: the whole pipeline in one command, on the CPU, in under 3 minutes.
 
 1. compile the bundled example library (examples/*.sasm) for an ISA with static code;
-2. train a small Synthesizer on it (every ``.desc`` paraphrase describes its program)
-   until every instruction of every program is exact;
+2. train a small Synthesizer on it (each program described by its first ``.desc``
+   paraphrases, two by default) until every instruction of every program is exact;
 3. perform each program through the network, from its first description, on each of its
    ``.test`` inputs: at every step the network gives the instruction at C_t and the ISA's
    step performs it on the data memory (the paper's inference);
@@ -42,6 +42,7 @@ class DemoConfig:
     examples: str | None = None  # a directory of .sasm files (default: the bundled examples/)
     programs: list[str] | None = None  # names (file stems) to use; None: all that compile for the ISA
     max_train_steps: int = 3000
+    descriptions: int = 2  # train on each program's first N .desc lines (0: all of them; the runs use the first)
     max_steps: int = 2_000_000  # per run, on top of each test's own .maxsteps
     seed: int = 0
     device: str = "cpu"
@@ -108,6 +109,8 @@ def compile_examples(config: DemoConfig) -> tuple[list[Program], list[tuple[str,
             skipped.append((path.stem, e.message))
             continue
         program.name = path.stem
+        if config.descriptions:
+            program.descriptions = program.descriptions[: config.descriptions]
         programs.append(program)
     if not programs:
         raise SynthError(f"none of the examples compile for {config.isa}")

@@ -29,3 +29,15 @@ def test_demo_command_exit_status_and_table(capsys: pytest.CaptureFixture[str]) 
 def test_demo_refuses_unknown_programs() -> None:
     with pytest.raises(SynthError, match="no such example: nope"):
         run_demo(DemoConfig(programs=["nope"]))
+
+
+def test_demo_trains_on_the_first_descriptions_it_is_told() -> None:
+    from neural.demo import compile_examples
+
+    every, _ = compile_examples(DemoConfig(programs=["gcd", "add"], descriptions=0))
+    assert all(len(p.descriptions) >= 8 for p in every)  # the library's paraphrases
+    first, _ = compile_examples(DemoConfig(programs=["gcd", "add"]))  # the default: two
+    assert [p.descriptions for p in first] == [p.descriptions[:2] for p in every]
+    gcd = next(p for p in every if p.name == "gcd")
+    one, _ = compile_examples(DemoConfig(programs=["gcd"], descriptions=1))
+    assert one[0].descriptions == gcd.descriptions[:1]
