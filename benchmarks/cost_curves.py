@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import REPO, environment, write_block  # noqa: E402
 
+from isa.files import write_atomic  # noqa: E402
+
 RESULT = REPO / "results" / "cost_curves.json"
 
 
@@ -190,11 +192,12 @@ def main() -> int:
     if not args.md_only:
         obj = {"environment": environment(), "runtime": runtime_curves(args.quick), "compiler": compiler_curve(args.quick),
                "training": training_curves(args.quick), "neural": neural_curves(args.quick)}
-        RESULT.parent.mkdir(exist_ok=True)
         obj["plots"] = plot(obj)
-        RESULT.write_text(json.dumps(obj, indent=1) + "\n")
-    obj = json.loads(RESULT.read_text())
-    text = markdown(obj)
+        write_atomic(RESULT, json.dumps(obj, indent=1) + "\n")
+    if not RESULT.exists():
+        text = f"Not measured yet: `python benchmarks/cost_curves.py --write-md` writes `results/{RESULT.name}` and this table."
+    else:
+        text = markdown(json.loads(RESULT.read_text()))
     print(text)
     if args.write_md or args.md_only:
         write_block(REPO / "BENCHMARKS.md", "cost-curves", text, "python benchmarks/cost_curves.py --write-md")

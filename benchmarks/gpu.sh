@@ -7,7 +7,8 @@
 #
 # Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it). Each stage is
 # capped: SYNTH_GPU_BENCH_S (default 170 s), SYNTH_GPU_TABLE1_S (480 s), SYNTH_GPU_TEST_S (90 s);
-# the Table 1 runs that finish within the cap are kept in memorize-gpu/trials.jsonl.
+# the Table 1 runs that finish within the cap are kept in memorize-gpu/trials.jsonl (copy that
+# directory into results/ for RESULTS.md).
 # Arguments go to benchmarks/runtime_gpu.py. Results (runtime_gpu.json, the printed table,
 # nvidia-smi's view, the pytest log) go to $OUT if set, else benchmarks/out/. Takes about a
 # minute on an H100, most of it compiling and generating the batches; each part is capped.
@@ -30,10 +31,10 @@ bench_rc=${PIPESTATUS[0]}
 [ "$bench_rc" -eq 0 ] || { echo "runtime_gpu.py failed (exit $bench_rc)"; rc=1; }
 
 if [ "${SYNTH_GPU_TABLE1:-1}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then
-    # Experiment 1 (the paper's Table 1) on the GPU: 5 seeds of N = 16, 32, 64, 128 random
+    # Experiment 1 (the paper's Table 1) on the GPU: seeds 0-9 of N = 16, 32, 64, 128 random
     # programs of 256 rows (RESULTS.md); each run is capped so the whole stage fits.
     echo "== synth experiment memorize --device cuda"
-    timeout "${SYNTH_GPU_TABLE1_S:-480}" python -m cli.main experiment memorize --programs 16,32,64,128 --length 256 --seeds 5 \
+    timeout "${SYNTH_GPU_TABLE1_S:-480}" python -m cli.main experiment memorize --programs 16,32,64,128 --length 256 --seeds 10 \
         --device cuda --json --out "$out/memorize-gpu" 2>&1 | tee "$out/memorize-gpu.log" | tail -20
     cp "$out/memorize-gpu/memorize.md" "$out/memorize-gpu.md" 2>/dev/null || echo "Table 1 did not finish"
     cp "$out/memorize-gpu/memorize.json" "$out/memorize-gpu.json" 2>/dev/null || true

@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 
 from common import REPO, OtherLoad, environment, write_block  # noqa: E402
 
+from isa.files import write_atomic  # noqa: E402
+
 RESULT = REPO / "results" / "neural_speed.json"
 GPU = "not measured: no GPU lent"
 
@@ -202,10 +204,11 @@ def main() -> int:
                    "extract": {b: extract_vs_native(m, args.repeat) for b, m in models.items()},
                    "startup": startup(models["bert"], args.repeat), "gpu": GPU}
             obj["other_load_cores"] = load.cores()
-        RESULT.parent.mkdir(exist_ok=True)
-        RESULT.write_text(json.dumps(obj, indent=1) + "\n")
-    obj = json.loads(RESULT.read_text())
-    text = markdown(obj)
+        write_atomic(RESULT, json.dumps(obj, indent=1) + "\n")
+    if not RESULT.exists():
+        text = f"Not measured yet: `python benchmarks/neural_speed.py --write-md` writes `results/{RESULT.name}` and this table."
+    else:
+        text = markdown(json.loads(RESULT.read_text()))
     print(text)
     if args.write_md or args.md_only:
         write_block(REPO / "BENCHMARKS.md", "neural-speed", text, "python benchmarks/neural_speed.py --write-md")

@@ -42,6 +42,82 @@ def _records(path: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+# -- Experiment 1 (Table 1) -----------------------------------------------------------------------
+
+MEMORIZE_RUNS = {"CPU": RESULTS / "memorize-cpu", "GPU": RESULTS / "memorize-gpu"}
+MEMORIZE_COMMANDS = {
+    "CPU": "synth experiment memorize --programs 16,32 --seeds 10 --out results/memorize-cpu --json",
+    "GPU": "bash benchmarks/gpu.sh (its Table 1 stage: --device cuda --seeds 10 --out results/memorize-gpu)",
+}
+SEED_GROUPS = (("0-4", range(0, 5), "tuned on"), ("5-9", range(5, 10), "never seen by the recipe"))
+
+
+def memorize_table() -> str:
+    """Table 1 from OUT/trials.jsonl of each device's run, seeds 0-4 (those the recipe was
+    tuned on) and 5-9 (never seen) apart; rows with fewer seeds say how many."""
+    from neural.experiments import memorize
+
+    lines = ["| device | programs | length | seeds | batch size (ours / paper) | steps to 100% (ours) | per seed "
+             "| steps (paper) | ours / paper | at most a third of the paper's | seconds per run (mean) |",
+             "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |"]
+    notes = []
+    for device, directory in MEMORIZE_RUNS.items():
+        records = _records(directory / "trials.jsonl")
+        info = _json(directory / "memorize.json")
+        where = directory.relative_to(REPO)
+        if not records:
+            notes.append(f"* {device}: no record in `{where}/` yet (`{MEMORIZE_COMMANDS[device]}`).")
+            continue
+        by_size: dict[tuple[int, int], dict[int, memorize.Trial]] = {}
+        for r in records:
+            by_size.setdefault((r["programs"], r["length"]), {})[r["seed"]] = memorize.Trial(r["programs"], r["seed"], r["steps"], r["seconds"])
+        for (n, length), seeds in sorted(by_size.items()):
+            for label, group, _ in SEED_GROUPS:
+                trials = [seeds[s] for s in group if s in seeds]
+                if not trials:
+                    continue
+                row = memorize.summarise(n, length, trials)
+                paper = memorize.PAPER.get(n) if length == 256 else None
+                shown = label if len(trials) == len(group) else f"{label} ({len(trials)} so far)"
+                ours = f"{row.steps_mean:.0f} ± {row.steps_std:.0f}" if row.steps_mean is not None else "not exact"
+                per_seed = ", ".join("-" if t.steps is None else str(t.steps) for t in trials)
+                ratio = f"{row.steps_mean / paper[0]:.2f}" if paper and row.steps_mean is not None else "-"
+                met = "-" if not paper or row.steps_mean is None else ("yes" if row.steps_mean <= paper[0] / 3 else "no")
+                lines.append(f"| {device} | {n} | {length} | {shown} | {row.batch_size} / {paper[2] if paper else '-'} | {ours} "
+                             f"| {per_seed} | {f'{paper[0]} ± {paper[1]}' if paper else '-'} | {ratio} | {met} | {row.seconds_mean:.1f} |")
+        if info is not None:
+            notes.append(f"* {device}: `{info.get('command') or MEMORIZE_COMMANDS[device]}`; {info['machine']}; "
+                         f"{info.get('date', '')}. Files: `{where}/`.")
+        else:
+            notes.append(f"* {device}: the runs recorded so far in `{where}/trials.jsonl` (the command has not finished).")
+    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+# -- the example library, memorised and performed ---------------------------------------------------
+
+EXAMPLES = RESULTS / "examples"
+
+
+def examples_table() -> str:
+    """One row per ``synth demo --record results/examples/NAME.json``."""
+    lines = ["| ISA | backbone | programs | instructions | descriptions trained on | steps to 100% | training seconds "
+             "| test runs matching the reference | programs all of whose runs match |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    notes = []
+    for path in sorted(EXAMPLES.glob("*.json")):
+        r = _json(path)
+        if r is None:
+            continue
+        steps = str(r["train_steps"]) if r["exact"] else f"not exact in {r['train_steps']}"
+        lines.append(f"| {r['isa']} | {r['backbone']} | {r['programs']} | {r['instructions']:,} | {r['descriptions']} | {steps} "
+                     f"| {r['train_seconds']:.1f} | {r['matched']} of {r['runs']} | {r['programs_matched']} of {r['programs']} |")
+        notes.append(f"* {r['isa']} {r['backbone']}: `{r['command']}`; {r['machine']}; {r['date']}"
+                     + (f"; failed: {', '.join(r['failed'])}" if r["failed"] else "") + ".")
+    if not notes:
+        return f"Not run yet (`synth demo --record {EXAMPLES.relative_to(REPO)}/ext-mlp.json`).\n"
+    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
 # -- SST-2 (Experiments 2 and 3) ------------------------------------------------------------------
 
 SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained"}
@@ -118,7 +194,7 @@ def describe_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"sst2-table": sst2_table, "sst2-perform": sst2_perform, "describe-table": describe_table}
+SECTIONS: dict[str, Callable[[], str]] = {"memorize-table": memorize_table, "examples-table": examples_table, "sst2-table": sst2_table, "sst2-perform": sst2_perform, "describe-table": describe_table}
 
 
 def main() -> int:

@@ -261,7 +261,14 @@ def write_md(text: str, env: dict[str, Any]) -> Path:
 def main() -> int:
     args = parse_args()
     if args.md_only:
-        obj = json.loads((REPO / "results" / "runtime_cpu.json").read_text())
+        record = REPO / "results" / "runtime_cpu.json"
+        if not record.exists():
+            command = "python benchmarks/runtime_cpu.py --write-md --wait-quiet 60"
+            text = f"Not measured yet: `{command}` writes `results/runtime_cpu.json` and this table."
+            print(text)
+            write_md(text, {"command": command})
+            return 0
+        obj = json.loads(record.read_text())
         print(obj["markdown"])
         print(f"table written to {write_md(obj['markdown'], obj['environment'])}", file=sys.stderr)
         return 0

@@ -16,6 +16,7 @@ Usually run through benchmarks/gpu.sh.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -48,6 +49,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--check-programs", type=int, default=0, help="(b): check only the first N programs against the CPU (default all)")
     p.add_argument("--threads-per-block", type=int, default=None, help="CUDA block size (default runtime.cuda.THREADS_PER_BLOCK)")
     p.add_argument("--out", help="results folder (default $OUT, else benchmarks/out)")
+    p.add_argument("--md-only", action="store_true",
+                   help="write BENCHMARKS.md's GPU table from results/runtime_gpu.json (copied there from a GPU run's "
+                        "$OUT), measuring nothing; no GPU needed")
     args = p.parse_args()
     small = args.small
     args.repeat = args.repeat or (1 if small else 5)
@@ -126,8 +130,29 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, Any], repeat: int) -> st
     return "\n".join(lines)
 
 
+RECORD = Path(__file__).resolve().parent.parent / "results" / "runtime_gpu.json"
+MD_COMMAND = "python benchmarks/runtime_gpu.py --md-only"
+
+
+def write_md() -> str:
+    """BENCHMARKS.md's GPU table from the record a GPU run left (or the line saying there is none)."""
+    from common import write_block
+
+    if RECORD.exists():
+        obj = json.loads(RECORD.read_text())
+        text = obj["markdown"] + f"\n\nRecord: `results/runtime_gpu.json` ({obj['environment']['device']['name']})."
+    else:
+        text = ("(b) and (c) on a GPU: not measured: no GPU lent. `bash benchmarks/gpu.sh` on a machine with one writes "
+                "`$OUT/runtime_gpu.json`; copied to `results/runtime_gpu.json`, it becomes this table.")
+    write_block(RECORD.parent.parent / "BENCHMARKS.md", "runtime-gpu", text, MD_COMMAND)
+    return text
+
+
 def main() -> int:
     args = parse_args()
+    if args.md_only:
+        print(write_md())
+        return 0
     require_cuda()
     env = environment()
     try:

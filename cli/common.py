@@ -109,3 +109,16 @@ def set_torch_threads(requested: int | None) -> int:
     threads = requested if requested else max(1, min(torch.get_num_threads(), round(idle_cores())))
     torch.set_num_threads(threads)
     return threads
+
+
+def machine_line(device: str = "cpu") -> str:
+    """The machine, as experiments and records name it: the GPU, or the CPU, its cores and torch threads."""
+    import os
+    import platform
+
+    import torch
+
+    if device == "cuda":
+        return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    return (f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, "
+            f"{torch.get_num_threads()} torch threads, torch {torch.__version__}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import add_threads, nonneg_int, set_torch_threads
+from cli.common import add_threads, machine_line, nonneg_int, set_torch_threads
 from isa.registry import static_isas
 
 
@@ -29,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=nonneg_int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--out", metavar="DIR", help="keep the trained checkpoint here (then `synth exec --model DIR ...`)")
+    p.add_argument("--record", metavar="FILE.json", help="also write a JSON summary here, with the command, machine and date")
     add_threads(p)
     p.set_defaults(func=demo_command)
 
@@ -44,4 +45,16 @@ def demo_command(args: argparse.Namespace) -> int:
     )
     report = run_demo(config)
     sys.stdout.write(format_report(report) + "\n")
+    if args.record:
+        _record(args, report.summary())
     return 0 if report.exact and report.matched == len(report.rows) else 1
+
+
+def _record(args: argparse.Namespace, summary: dict) -> None:
+    import json
+    import time
+
+    from isa.files import write_atomic
+
+    obj = {"command": args.command_line, "machine": machine_line(args.device), "date": time.strftime("%Y-%m-%d"), **summary}
+    write_atomic(args.record, json.dumps(obj, indent=1) + "\n")

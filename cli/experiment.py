@@ -4,11 +4,10 @@ Experiments 2 and 3) and ``describe`` (programs from descriptions, beyond the pa
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from pathlib import Path
 
-from cli.common import add_threads, nonneg_int, print_json, set_torch_threads
+from cli.common import add_threads, machine_line, nonneg_int, print_json, set_torch_threads
 from isa.base import SynthError
 from isa.registry import static_isas
 
@@ -27,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("--programs", default="16,32,64,128", metavar="N,N,...", help="numbers of programs (default 16,32,64,128)")
     m.add_argument("--length", type=nonneg_int, default=256, metavar="L", help="rows per program (default 256)")
-    m.add_argument("--seeds", type=nonneg_int, default=5, metavar="S", help="seeds 0 .. S-1 (default 5)")
+    m.add_argument("--seeds", type=nonneg_int, default=5, metavar="S", help="how many seeds (default 5)")
+    m.add_argument("--first-seed", type=nonneg_int, default=0, metavar="F",
+                   help="seeds F .. F+S-1 (default 0; 5 with --seeds 5 gives seeds the recipe was not tuned on)")
     m.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     m.add_argument("--max-steps", type=nonneg_int, default=20_000, metavar="N", help="give up on a run after N steps")
     m.add_argument("--check-every", type=nonneg_int, default=25, metavar="N", help="check every row this often (<= 25)")
@@ -69,7 +70,7 @@ def memorize_command(args: argparse.Namespace) -> int:
     overrides = {**{k: (tuple(v) if k == "betas" else v) for k, v in base.items()}, "device": args.device,
                  "max_steps": args.max_steps, "eval_every": args.check_every, "progress": args.progress, "until_exact": True}
     config = memorize.recipe(**overrides)
-    machine = _machine(args.device)
+    machine = machine_line(args.device)
 
     def report(trial: memorize.Trial) -> None:
         steps = trial.steps if trial.steps is not None else f"not exact in {args.max_steps}"
@@ -79,10 +80,10 @@ def memorize_command(args: argparse.Namespace) -> int:
     programs = _programs(args.programs, args.length)
     if args.restart:
         memorize.discard_trials(args.out)
-    rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out)
+    rows = memorize.run(programs, args.length, args.seeds, config, on_trial=report, out=args.out, first_seed=args.first_seed)
     if not memorize.is_main():  # under torchrun: rank 0 writes the tables
         return 0
-    memorize.write(rows, args.out, config, machine)
+    memorize.write(rows, args.out, config, machine, args.command_line)
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:
         print_json([r.public() for r in rows])
@@ -134,8 +135,8 @@ def sst2_command(args: argparse.Namespace) -> int:
     if args.restart:
         trials.discard(args.out)
     records = sst2.run(config, data, args.out, say=lambda line: sys.stderr.write(line + "\n"))
-    machine = _machine(args.device)
-    sst2.write(records, args.out, config, machine, "synth " + " ".join(sys.argv[1:]) if sys.argv[1:] else "synth experiment sst2",
+    machine = machine_line(args.device)
+    sst2.write(records, args.out, config, machine, args.command_line,
                data.source)
     sys.stdout.write(sst2.markdown(sst2.summarise(records), machine))
     if args.json:
@@ -198,7 +199,7 @@ def describe_command(args: argparse.Namespace) -> int:
     if args.restart:
         trials.discard(args.out)
     records = describe.run(config, args.out, say=lambda line: sys.stderr.write(line + "\n"))
-    rows = describe.write(records, args.out, config, _machine(args.device), "synth " + " ".join(sys.argv[1:]))
+    rows = describe.write(records, args.out, config, machine_line(args.device), args.command_line)
     sys.stdout.write(describe.markdown(rows))
     if args.json:
         print_json(rows)
@@ -216,13 +217,3 @@ def _overrides(path: str | None, set_by_the_command: tuple[str, ...]) -> dict:
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
-
-
-def _machine(device: str) -> str:
-    import os
-
-    import torch
-
-    if device == "cuda":
-        return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
-    return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -37,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("WORLD_SIZE", "1") not in ("", "1") and os.environ.get("RANK", "0") not in ("", "0"):
         _silence_stdout()  # launched on several processes (torchrun): rank 0 prints the results
     parser = build_parser()
-    args = parser.parse_args(join_negative_values(parser, list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(join_negative_values(parser, words))
+    args.command_line = "synth " + shlex.join(words)  # as the experiments record it
     try:
         return int(args.func(args) or 0)
     except SynthError as e:

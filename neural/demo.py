@@ -74,6 +74,17 @@ class DemoReport:
     rows: list[DemoRow] = field(default_factory=list)
     network_rows: int = 0  # distinct (description, C_t) the network was asked for
     seconds: float = 0.0
+    instructions: int = 0  # rows of all the programs
+    descriptions: int = 0  # descriptions trained on, all programs together
+
+    def summary(self) -> dict:
+        """The report as a small JSON object (``synth demo --record``): no per-run memories."""
+        failed = sorted({f"{r.program}/{r.test}" for r in self.rows if not r.match})
+        return {"isa": self.isa, "backbone": self.backbone, "programs": len(self.programs), "skipped": [n for n, _ in self.skipped],
+                "instructions": self.instructions, "descriptions": self.descriptions, "train_steps": self.train_steps,
+                "exact": self.exact, "train_seconds": round(self.train_seconds, 1), "runs": len(self.rows),
+                "matched": self.matched, "programs_matched": len({r.program for r in self.rows} - {f.split("/")[0] for f in failed}),
+                "failed": failed, "network_rows": self.network_rows, "seconds": round(self.seconds, 1)}
 
     @property
     def matched(self) -> int:
@@ -156,6 +167,8 @@ def run_demo(config: DemoConfig, log: TextIO = sys.stderr) -> DemoReport:
             program.name, description, test.name, read_outputs(program, neural.data), read_outputs(program, reference.data),
             neural.status.label, reference.status.label, neural.steps, same))
     report.seconds = time.perf_counter() - t0
+    report.instructions = sum(p.n for p in programs)
+    report.descriptions = sum(len(p.descriptions) for p in programs)
     return report
 
 

@@ -3,6 +3,8 @@ test through the network, and every neural run matches its reference."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cli.main import main
@@ -18,12 +20,19 @@ def test_demo_on_a_few_examples_matches_the_reference(capsys: pytest.CaptureFixt
     assert "gcd" in text and f"{len(report.rows)} of {len(report.rows)} test runs" in text
 
 
-def test_demo_command_exit_status_and_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--programs", "negate,subtract", "--isa", "subleq"])
+def test_demo_command_exit_status_table_and_record(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    record = tmp_path / "demo.json"
+    code = main(["demo", "--programs", "negate,subtract", "--isa", "subleq", "--record", str(record)])
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].split() == ["program", "description", "test", "neural", "reference", "match"]
     assert "negate" in out and "subtract" in out
+    summary = json.loads(record.read_text())
+    runs = len(out.split("\n\n")[0].splitlines()) - 2  # the table less its header and rule
+    assert summary["command"] == f"synth demo --programs negate,subtract --isa subleq --record {record}"
+    assert (summary["isa"], summary["backbone"], summary["programs"], summary["exact"]) == ("subleq", "mlp", 2, True)
+    assert summary["runs"] == summary["matched"] == runs and summary["programs_matched"] == 2 and summary["failed"] == []
+    assert summary["descriptions"] == 4  # two of each program's
 
 
 def test_demo_refuses_unknown_programs() -> None:

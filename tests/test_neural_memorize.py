@@ -60,6 +60,16 @@ def test_memorize_cli_contract_and_resume(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert len(trained) == 2 and "recorded in" not in err
 
+    # Seeds the recipe never saw: --first-seed 5 trains seed 5 beside the recorded seed 0.
+    trained.clear()
+    code, out, err = run_cli(tmp_path, capsys, "--first-seed", "5", "--programs", "2")
+    assert code == 0, err
+    assert trained == [(2, 40, 5)]
+    seeds = [json.loads(line)["seed"] for line in (tmp_path / "out" / memorize.TRIALS).read_text().splitlines()]
+    assert sorted(seeds) == [0, 0, 5]
+    written = json.loads((tmp_path / "out" / "memorize.json").read_text())
+    assert written["command"].startswith("synth experiment memorize ") and "--first-seed 5" in written["command"]
+
 
 @pytest.mark.parametrize("args, message", [
     (["--programs", "0"], "positive"),

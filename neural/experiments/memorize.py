@@ -96,18 +96,21 @@ def run(
     config: TrainConfig | None = None,
     on_trial: Callable[[Trial], None] | None = None,
     out: str | Path | None = None,
+    first_seed: int = 0,
 ) -> list[Row]:
-    """Every (N, seed) trial, one after the other; one Row per N. With ``out``, the trials
-    recorded in ``out/trials.jsonl`` under the same recipe are reused and new ones are
-    recorded there as they finish."""
+    """Every (N, seed) trial for seeds ``first_seed`` .. ``first_seed + seeds - 1``, one after
+    the other; one Row per N. With ``out``, the trials recorded in ``out/trials.jsonl`` under
+    the same recipe are reused and new ones are recorded there as they finish."""
     if seeds < 1:
         raise SynthError("--seeds must be at least 1")
+    if first_seed < 0:
+        raise SynthError("--first-seed must be at least 0")
     config = config or recipe()
     done = load_trials(out, config) if out is not None else {}
     rows = []
     for n in programs:
         trials = []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             trial = done.get((n, length, seed))
             if trial is None:
                 partial = Path(out) / "partial" / f"N{n}-L{length}-seed{seed}" if out is not None else None
@@ -189,13 +192,14 @@ def markdown(rows: list[Row], machine: str = "") -> str:
     return "\n".join(lines + notes) + "\n"
 
 
-def write(rows: list[Row], out: str | Path, config: TrainConfig, machine: str = "") -> None:
+def write(rows: list[Row], out: str | Path, config: TrainConfig, machine: str = "", command: str = "") -> None:
     from isa.files import make_directory, write_atomic
 
     out = Path(out)
     make_directory(out)
     write_atomic(out / "memorize.md", markdown(rows, machine))
-    obj = {"experiment": "memorize", "machine": machine, "recipe": config.to_json(),
+    obj = {"experiment": "memorize", "machine": machine, "command": command, "date": time.strftime("%Y-%m-%d"),
+           "recipe": config.to_json(),
            "paper": {str(k): {"steps_mean": v[0], "steps_std": v[1], "batch_size": v[2]} for k, v in PAPER.items()},
            "rows": [asdict(r) for r in rows]}
     write_atomic(out / "memorize.json", json.dumps(obj, indent=1) + "\n")

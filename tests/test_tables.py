@@ -1,0 +1,54 @@
+"""RESULTS.md and BENCHMARKS.md regenerate from results/ byte for byte: on a copy of the
+repository, ``benchmarks/tables.sh`` rewrites every table between markers from the
+records, and neither file changes. A table edited by hand, or a record changed without
+rewriting its table, fails here."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _repository_files() -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    return [line for line in out.splitlines() if line and (REPO / line).is_file()]
+
+
+def test_every_table_regenerates_from_results(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    for name in _repository_files():
+        target = copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    run = subprocess.run(["bash", "benchmarks/tables.sh"], cwd=copy, capture_output=True, text=True,
+                         env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "PYTHON": sys.executable,
+                              "HOME": str(tmp_path), "NUMBA_ENABLE_CUDASIM": "1"}, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for doc in ("RESULTS.md", "BENCHMARKS.md"):
+        assert (copy / doc).read_text() == (REPO / doc).read_text(), f"{doc} is not what results/ says: run bash benchmarks/tables.sh"
+
+
+def test_a_table_edited_by_hand_is_rewritten(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    for name in _repository_files():
+        target = copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    doc = copy / "RESULTS.md"
+    text = doc.read_text()
+    begin = text.index("<!-- describe-table:begin -->")
+    doc.write_text(text[:begin] + text[begin:].replace("| ext |", "| ext (typed) |", 1))
+    run = subprocess.run([sys.executable, "benchmarks/results_md.py", "--check"], cwd=copy, capture_output=True, text=True)
+    assert run.returncode == 1 and "describe-table" in run.stderr
+    subprocess.run([sys.executable, "benchmarks/results_md.py", "--write-md"], cwd=copy, check=True, capture_output=True)
+    assert doc.read_text() == (REPO / "RESULTS.md").read_text()
