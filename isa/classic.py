@@ -17,6 +17,7 @@ import numpy as np
 
 from isa.base import ISA, Domain, Field, Op, Status, SynthError, wrap
 from isa.lower_classic import LOWERING
+from isa.port import IO_DISCARD, IO_EOF, IO_IN_LEN, IO_IN_POS, IO_OUT_LEN  # the byte port's state slots
 
 DEFAULT_MEMORY_SIZE = 65536
 
@@ -125,11 +126,6 @@ def reference_run(
         steps += 1
 
 
-# io state slots shared with the host (runtime/cpu.py): input position and length, output
-# length, whether the input has ended (else suspend with NEED_INPUT when it runs dry), and
-# whether to drop output that does not fit (else suspend with OUTPUT_FULL).
-IO_IN_POS, IO_IN_LEN, IO_OUT_LEN, IO_EOF, IO_DISCARD = range(5)
-IO_SLOTS = 5
 
 
 def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: ANN001, ANN201, C901
@@ -158,11 +154,11 @@ def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: AN
         if a == mask:
             if b < 0 or b >= size:
                 return pc, steps, 3
-            pos = io[0]
-            if pos < io[1]:
+            pos = io[IO_IN_POS]
+            if pos < io[IO_IN_LEN]:
                 v = inp[pos]
-                io[0] = pos + 1
-            elif io[3] != 0:
+                io[IO_IN_POS] = pos + 1
+            elif io[IO_EOF] != 0:
                 v = np.int64(-1)
             else:
                 return pc, steps, 4
@@ -177,11 +173,11 @@ def fast_run(code, data, pc, max_steps, shift, trace, inp, out, io):  # noqa: AN
             if a < 0 or a >= size:
                 return pc, steps, 3
             v = m[np.uint64(a)] & 255
-            olen = io[2]
+            olen = io[IO_OUT_LEN]
             if olen < out.shape[0]:
                 out[olen] = v
-                io[2] = olen + 1
-            elif io[4] == 0:
+                io[IO_OUT_LEN] = olen + 1
+            elif io[IO_DISCARD] == 0:
                 return pc, steps, 5
             if trace is not None:
                 trace[steps, 0] = pc

@@ -16,11 +16,10 @@ import numpy as np
 from numba import prange
 
 from isa.base import ISA, Status, shift_for
-from isa.classic import IO_DISCARD, IO_EOF, IO_IN_LEN, IO_IN_POS, IO_OUT_LEN, IO_SLOTS
+from isa.port import BytePort, no_port
 from runtime.result import BatchResult, RunResult
 
 TRACE_CHUNK = 1 << 16
-OUTPUT_CHUNK = 1 << 12
 
 _bodies: dict[str, Any] = {}
 _batches: dict[str, Any] = {}
@@ -31,14 +30,6 @@ def body(isa: ISA) -> Any:
     if isa.name not in _bodies:
         _bodies[isa.name] = numba.njit(cache=True, nogil=True)(isa.fast_run)
     return _bodies[isa.name]
-
-
-def batch_io() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """I/O for batch runs: no input (reads give -1), output discarded. Never written."""
-    io = np.zeros(IO_SLOTS, dtype=np.int64)
-    io[IO_EOF] = 1
-    io[IO_DISCARD] = 1
-    return np.zeros(0, np.int64), np.zeros(0, np.int64), io
 
 
 def run_cpu(
@@ -56,8 +47,7 @@ def run_cpu(
 
     ``trace`` may be a callable, which then receives the trace in chunks as the run goes
     (and the result holds none), so that long runs can be traced without keeping it all.
-    ``io`` (classic): an object with ``read_chunk() -> bytes`` (b"" at end of input) and
-    ``write_bytes(bytes)``; None gives no input and discards the output.
+    ``io``: the byte port's host side (isa.port.BytePort), for an ISA that does I/O.
     """
     fn = body(isa)
     code = np.ascontiguousarray(code, dtype=np.int64)
@@ -67,14 +57,10 @@ def run_cpu(
     sink = trace if callable(trace) else None
     chunks: list[np.ndarray] = []
     tbuf = np.zeros((TRACE_CHUNK, 3), dtype=np.int64) if trace else None
-    inp, out, state = batch_io()
-    if io is not None:
-        out = np.zeros(OUTPUT_CHUNK, dtype=np.int64)
-        state[IO_EOF] = 0
-        state[IO_DISCARD] = 0
+    port = BytePort(io)
     steps = 0
     while True:
-        pc, done, status = fn(code, mem, pc, max_steps - steps, shift, tbuf, inp, out, state)
+        pc, done, status = fn(code, mem, pc, max_steps - steps, shift, tbuf, *port.arrays)
         steps += done
         if tbuf is not None and done:
             part = tbuf[:done].copy()
@@ -82,25 +68,16 @@ def run_cpu(
                 sink(part)
             else:
                 chunks.append(part)
-        if io is not None and state[IO_OUT_LEN]:
-            io.write_bytes(bytes(out[: state[IO_OUT_LEN]].astype(np.uint8)))
-            state[IO_OUT_LEN] = 0
+        port.flush()
         if status == Status.NEED_INPUT:
-            chunk = io.read_chunk()
-            if chunk:
-                inp = np.frombuffer(chunk, dtype=np.uint8).astype(np.int64)
-                state[IO_IN_POS] = 0
-                state[IO_IN_LEN] = inp.size
-            else:
-                state[IO_EOF] = 1
+            port.refill()
         elif status not in (Status.OUTPUT_FULL, Status.TRACE_FULL):
             break
     if trace and sink is None:
         trace_rows = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
     else:
         trace_rows = None
-    output = io.output if io is not None and hasattr(io, "output") else b""
-    return RunResult(Status(status), steps, int(pc), mem, trace_rows, output)
+    return RunResult(Status(status), steps, int(pc), mem, trace_rows, port.output)
 
 
 def _make_batch(fn: Any) -> Any:
@@ -144,7 +121,7 @@ def run_batch_cpu(
     steps = np.zeros(P, np.int64)
     status = np.zeros(P, np.int64)
     pc_out = np.zeros(P, np.int64)
-    inp, out, io = batch_io()
+    inp, out, io = no_port()
     shift = shift_for(word_bits)
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from isa.base import ISA, SynthError, shift_for
-from runtime.cpu import batch_io
+from isa.port import no_port
 from runtime.cuda_support import cuda_module, require_cuda
 from runtime.result import BatchResult
 
@@ -139,7 +139,7 @@ def run_batch_cuda(
     code = np.ascontiguousarray(code, dtype=dtype)
     host_data = np.ascontiguousarray(data.T if layout != "per_program" else data, dtype=np.int64)
     shift = shift_for(word_bits)
-    inp, out, io = batch_io()
+    inp, out, io = no_port()
     arrays = [code, host_data, n, k, pc]
     results = [np.zeros(P, np.int64) for _ in range(3)]
 

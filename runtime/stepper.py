@@ -24,7 +24,8 @@ import numpy as np
 from numba import prange
 
 from isa.base import ISA, Domain, Status, shift_for
-from runtime.cpu import batch_io, body
+from isa.port import no_port
+from runtime.cpu import body
 
 RUNNING = -1
 _kernels: dict[str, Any] = {}
@@ -87,7 +88,7 @@ class Stepper:
                 probe[opcode] = o
             self.read[o, isa.columns_read(probe)] = True
         self.data_field = np.array([f.domain is Domain.DATA for f in isa.fields], dtype=np.bool_)
-        self.io = batch_io()
+        self.io = no_port()
         self.kernel = _kernel(isa)
 
     def live(self) -> np.ndarray:
