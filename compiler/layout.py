@@ -13,13 +13,13 @@ must fit the word: ``[-2^(w-1), 2^w)``, stored wrapped to signed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from compiler.diagnostics import CompileError, Context
 from compiler.expressions import Sym, Value, finish
 from compiler.flat import FlatProgram
 from compiler.flat_to_isa import Lowered
 from isa.base import word_range, wrap
-from isa.classic import default_memory_size, port
 from isa.lowering import DATA_BASE, Const, Imm
 
 MAX_SHARED_MEMORY = 1 << 24  # words; classic programs larger than 65,536 words (32- and 64-bit only)
@@ -125,7 +125,7 @@ def layout(flat: FlatProgram, lowered: Lowered) -> Layout:
                 v, "value", block.positions[i], block.contexts[i])
     for v, a in const_address.items():
         data[a] = v
-    memory_size = _memory_size(flat, data_base, k, w) if lowering.shared_memory else 0
+    memory_size = _memory_size(flat, lowered.isa.shared_memory, data_base, k, w) if lowering.shared_memory else 0
     return Layout(block_address, const_address, immediates, scratch_base, k, data, data_base, memory_size, scale)
 
 
@@ -137,16 +137,18 @@ def _check_code_size(flat: FlatProgram, n: int, scale: int, w: int) -> None:
             f"2^{w - 1} = {1 << (w - 1)} (a larger word width helps: --word-bits)", file=flat.main.name, target_specific=True)
 
 
-def _memory_size(flat: FlatProgram, data_base: int, k: int, w: int) -> int:
-    """Shared memory: the default size if the program fits it, else (at 32 and 64 bits) just
-    enough; the I/O port address (the all-ones word) stays outside the program."""
+def _memory_size(flat: FlatProgram, memory: Any, data_base: int, k: int, w: int) -> int:
+    """Shared memory (the ISA's ``shared_memory``, such as classic's OneMemory): its default
+    size if the program fits it, else (at 32 and 64 bits) just enough; the addresses the
+    ISA reserves (classic's I/O port, the all-ones word) stay outside the program."""
     need = data_base + k
-    size = default_memory_size(w)
-    if need <= min(size, port(w)):
+    size = memory.default_size(w)
+    usable = min(size, memory.reserved_from(w))
+    if need <= usable:
         return size
     if w >= 32 and need <= MAX_SHARED_MEMORY:
         return need
     raise CompileError(
         f"the program needs {need:,} words of memory ({data_base:,} of code, {k:,} of data), more than the "
-        f"{min(size, port(w)):,} usable words of a {w}-bit machine"
+        f"{usable:,} usable words of a {w}-bit machine"
         + (" (a larger word width helps: --word-bits 32)" if w < 32 else ""), file=flat.main.name, target_specific=True)

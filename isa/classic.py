@@ -45,6 +45,10 @@ class OneMemory:
     def default_size(self, word_bits: int) -> int:
         return default_memory_size(word_bits)
 
+    def reserved_from(self, word_bits: int) -> int:
+        """The lowest address a program may not occupy: the I/O port."""
+        return port(word_bits)
+
     def validate(self, program: Any, where: str) -> None:
         w = program.word_bits
         size = program.memory_size or default_memory_size(w)
