@@ -140,3 +140,22 @@ def write_block(path: Path, name: str, body: str, written_by: str) -> bool:
     if new != doc:
         path.write_text(new)
     return new != doc
+
+
+def record_and_table(record: Path, obj: dict | None, block: str, command: str,
+                     markdown: Any, write_md: bool) -> str:
+    """Keep a benchmark's record (``obj``; None: the one already in ``record``) and print
+    its table, written from the record; with ``write_md``, also into BENCHMARKS.md between
+    the block's markers. A record not made yet gives a line that says how to make it."""
+    from isa.files import write_atomic
+
+    if obj is not None:
+        write_atomic(record, json.dumps(obj, indent=1, default=_plain) + "\n")
+    if record.exists():
+        text = markdown(json.loads(record.read_text()))
+    else:
+        text = f"Not measured yet: `{command}` writes `{record.relative_to(REPO)}` and this table."
+    print(text)
+    if write_md:
+        write_block(REPO / "BENCHMARKS.md", block, text, command)
+    return text

@@ -18,16 +18,13 @@ the table without measuring). A reader should see where each part bends.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import REPO, environment, write_block  # noqa: E402
-
-from isa.files import write_atomic  # noqa: E402
+from common import REPO, environment, record_and_table  # noqa: E402
 
 RESULT = REPO / "results" / "cost_curves.json"
 
@@ -189,20 +186,14 @@ def main() -> int:
     ap.add_argument("--write-md", action="store_true")
     ap.add_argument("--md-only", action="store_true", help="rewrite the table from results/cost_curves.json")
     args = ap.parse_args()
+    obj = None
     if not args.md_only:
         obj = {"environment": environment(), "runtime": runtime_curves(args.quick), "compiler": compiler_curve(args.quick),
                "training": training_curves(args.quick), "neural": neural_curves(args.quick)}
         obj["plots"] = plot(obj)
-        write_atomic(RESULT, json.dumps(obj, indent=1) + "\n")
-    if not RESULT.exists():
-        text = f"Not measured yet: `python benchmarks/cost_curves.py --write-md` writes `results/{RESULT.name}` and this table."
-    else:
-        text = markdown(json.loads(RESULT.read_text()))
-    print(text)
-    if args.write_md or args.md_only:
-        write_block(REPO / "BENCHMARKS.md", "cost-curves", text, "python benchmarks/cost_curves.py --write-md")
+    record_and_table(RESULT, obj, "cost-curves", "python benchmarks/cost_curves.py --write-md", markdown,
+                     args.write_md or args.md_only)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

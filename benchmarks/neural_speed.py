@@ -24,7 +24,6 @@ BENCHMARKS.md (``--write-md``, from that file).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -34,9 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
 
-from common import REPO, OtherLoad, environment, write_block  # noqa: E402
-
-from isa.files import write_atomic  # noqa: E402
+from common import REPO, OtherLoad, environment, record_and_table  # noqa: E402
 
 RESULT = REPO / "results" / "neural_speed.json"
 GPU = "not measured: no GPU lent"
@@ -191,6 +188,7 @@ def main() -> int:
     ap.add_argument("--write-md", action="store_true", help="measure, then write the table into BENCHMARKS.md")
     ap.add_argument("--md-only", action="store_true", help="write the table from results/neural_speed.json without measuring")
     args = ap.parse_args()
+    obj = None
     if not args.md_only:
         import torch
 
@@ -204,16 +202,9 @@ def main() -> int:
                    "extract": {b: extract_vs_native(m, args.repeat) for b, m in models.items()},
                    "startup": startup(models["bert"], args.repeat), "gpu": GPU}
             obj["other_load_cores"] = load.cores()
-        write_atomic(RESULT, json.dumps(obj, indent=1) + "\n")
-    if not RESULT.exists():
-        text = f"Not measured yet: `python benchmarks/neural_speed.py --write-md` writes `results/{RESULT.name}` and this table."
-    else:
-        text = markdown(json.loads(RESULT.read_text()))
-    print(text)
-    if args.write_md or args.md_only:
-        write_block(REPO / "BENCHMARKS.md", "neural-speed", text, "python benchmarks/neural_speed.py --write-md")
+    record_and_table(RESULT, obj, "neural-speed", "python benchmarks/neural_speed.py --write-md", markdown,
+                     args.write_md or args.md_only)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
