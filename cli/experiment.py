@@ -29,18 +29,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--seeds", type=nonneg_int, default=5, metavar="S", help="how many seeds (default 5)")
     m.add_argument("--first-seed", type=nonneg_int, default=0, metavar="F",
                    help="seeds F .. F+S-1 (default 0; 5 with --seeds 5 gives seeds the recipe was not tuned on)")
-    m.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     m.add_argument("--max-steps", type=nonneg_int, default=20_000, metavar="N", help="give up on a run after N steps")
     m.add_argument("--check-every", type=nonneg_int, default=25, metavar="N", help="check every row this often (<= 25)")
-    m.add_argument("--config", metavar="FILE", help="override the recipe with a TrainConfig YAML/TOML")
-    m.add_argument("--out", default="runs/memorize", metavar="DIR", help="where the table goes (default runs/memorize)")
-    m.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
-    m.add_argument("--restart", action="store_true", help="discard the runs recorded in OUT/trials.jsonl")
-    add_threads(m)
+    _common_arguments(m, "memorize", "the table goes")
     m.set_defaults(func=memorize_command)
     _add_sst2(ex)
     _add_describe(ex)
+
+
+def _common_arguments(p: argparse.ArgumentParser, name: str, what: str) -> None:
+    """The arguments every experiment takes: device, recipe file, output, JSON, restart, threads."""
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--config", metavar="FILE", help="override the recipe with a TrainConfig YAML/TOML")
+    p.add_argument("--out", default=f"runs/{name}", metavar="DIR", help=f"where {what} (default runs/{name})")
+    p.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
+    p.add_argument("--restart", action="store_true", help="discard the runs recorded in OUT/trials.jsonl")
+    add_threads(p)
 
 
 def _programs(text: str, length: int) -> list[int]:
@@ -111,13 +116,8 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
     s.add_argument("--max-train", type=nonneg_int, metavar="M", help="train on the first M training sentences only")
     s.add_argument("--backbone", choices=("scratch", "pretrained"), default="scratch",
                    help="BERT from scratch (the paper's), or the packaged pretrained encoder (default scratch)")
-    s.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    s.add_argument("--config", metavar="FILE", help="override the recipe with a TrainConfig YAML/TOML")
-    s.add_argument("--out", default="runs/sst2", metavar="DIR", help="where tables, models and records go (default runs/sst2)")
-    s.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("--restart", action="store_true", help="discard the trials recorded in OUT/trials.jsonl")
-    add_threads(s)
+    _common_arguments(s, "sst2", "tables, models and records go")
     s.set_defaults(func=sst2_command)
 
 
@@ -170,13 +170,8 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
     d.add_argument("--no-comments", action="store_true",
                    help="do not add each source file's leading comment as a training description")
     d.add_argument("--final", action="store_true", help="also train each ISA and backbone on every paraphrase (OUT/models/ISA-BACKBONE)")
-    d.add_argument("--config", metavar="FILE", help="override the training recipe with a TrainConfig YAML/TOML (every backbone)")
-    d.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    d.add_argument("--out", default="runs/describe", metavar="DIR", help="where tables, records and models go (default runs/describe)")
-    d.add_argument("--json", action="store_true", help="end with a JSON list of the rows")
     d.add_argument("--progress", action="store_true", help="training progress bars")
-    d.add_argument("--restart", action="store_true", help="discard the trials recorded in OUT/trials.jsonl")
-    add_threads(d)
+    _common_arguments(d, "describe", "tables, records and models go")
     d.set_defaults(func=describe_command)
 
 
