@@ -352,11 +352,21 @@ class Performance:
         return out
 
 
+QUICK_STEPS = 20_000  # below this many steps the Python reference answers before Numba has loaded its runtime
+
+
 def compare(program: Program, data: np.ndarray, run: NeuralRun, max_steps: int, pc: int | None = None) -> tuple[RunResult, int | None]:
-    """The reference run (fast runtime) and the first divergence from it. The reference
-    is traced only as far as the neural run went, plus one step."""
-    reference = run_program(program, data, backend="cpu", max_steps=max_steps, pc=pc)
+    """The reference run and the first divergence from it. The reference is traced only as
+    far as the neural run went, plus one step. A short run is checked on the pure-Python
+    reference interpreter (the specification; no compiled runtime to load, which would
+    cost a short ``synth exec`` most of a second); a long one on the Numba runtime."""
     limit = min(max_steps, run.result.steps + 1)
+    if limit <= QUICK_STEPS:
+        reference = run_program(program, data, backend="reference", max_steps=min(max_steps, QUICK_STEPS), pc=pc)
+        if reference.status != Status.STEP_LIMIT or max_steps <= QUICK_STEPS:
+            traced = run_program(program, data, backend="reference", max_steps=limit, trace=True, pc=pc)
+            return reference, first_divergence(run.result, reference, traced.trace)
+    reference = run_program(program, data, backend="cpu", max_steps=max_steps, pc=pc)
     traced = run_program(program, data, backend="cpu", max_steps=limit, trace=True, pc=pc)
     return reference, first_divergence(run.result, reference, traced.trace)
 

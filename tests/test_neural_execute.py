@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -162,3 +163,26 @@ def test_ext_programs_are_learned_and_performed():
         reference = run_program(program, program.data, backend="reference", max_steps=200)
         assert perf.matches_reference and perf.result.status == reference.status
         assert perf.result.data.tolist() == reference.data.tolist()
+
+
+@pytest.mark.parametrize("rows_changed", [0, 1])
+def test_compare_on_the_reference_and_on_numba_agree(monkeypatch, rows_changed):
+    """A short run is checked on the Python reference, a long one on Numba: same answer."""
+    from compiler import compile_file
+    from neural import execute
+    from neural.execute import NeuralRun, compare
+
+    program = compile_file("examples/gcd.sasm", isa="ext")
+    data = initial_data(program, {"a": [12], "b": [18]})
+    code = program.code.copy()
+    if rows_changed:
+        code[2] = code[1]  # a network that gives row 1 again at C_t = 2
+    neural = run_program(dataclasses.replace(program, code=code), data, backend="reference", max_steps=500, trace=True)
+    run = NeuralRun(neural)
+    quick = compare(program, data, run, 10_000)
+    monkeypatch.setattr(execute, "QUICK_STEPS", 0)
+    slow = compare(program, data, run, 10_000)
+    assert quick[1] == slow[1]
+    assert (quick[1] is None) == (rows_changed == 0)
+    assert (quick[0].status, quick[0].steps, quick[0].pc) == (slow[0].status, slow[0].steps, slow[0].pc)
+    assert np.array_equal(quick[0].data, slow[0].data)
