@@ -24,12 +24,18 @@ def _repository_files() -> list[str]:
     return [line for line in out.splitlines() if line and (REPO / line).is_file()]
 
 
-def test_every_table_regenerates_from_results(tmp_path: Path) -> None:
+def _copy(tmp_path: Path) -> Path:
+    """The working tree's files (tracked, or new and not ignored) in a fresh folder."""
     copy = tmp_path / "repo"
     for name in _repository_files():
         target = copy / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
+    return copy
+
+
+def test_every_table_regenerates_from_results(tmp_path: Path) -> None:
+    copy = _copy(tmp_path)
     run = subprocess.run(["bash", "benchmarks/tables.sh"], cwd=copy, capture_output=True, text=True,
                          env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "PYTHON": sys.executable,
                               "HOME": str(tmp_path), "NUMBA_ENABLE_CUDASIM": "1"}, timeout=300)
@@ -39,11 +45,7 @@ def test_every_table_regenerates_from_results(tmp_path: Path) -> None:
 
 
 def test_a_table_edited_by_hand_is_rewritten(tmp_path: Path) -> None:
-    copy = tmp_path / "repo"
-    for name in _repository_files():
-        target = copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
+    copy = _copy(tmp_path)
     doc = copy / "RESULTS.md"
     text = doc.read_text()
     begin = text.index("<!-- describe-table:begin -->")
