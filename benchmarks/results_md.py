@@ -54,12 +54,13 @@ SEED_GROUPS = (("0-4", range(0, 5), "tuned on"), ("5-9", range(5, 10), "never se
 
 def memorize_table() -> str:
     """Table 1 from OUT/trials.jsonl of each device's run, seeds 0-4 (those the recipe was
-    tuned on) and 5-9 (never seen) apart; rows with fewer seeds say how many."""
+    tuned on) and 5-9 (never seen) apart; rows with fewer seeds say how many. Peak memory:
+    on CUDA the trials' peak allocated; on the CPU the process's peak resident set."""
     from neural.experiments import memorize
 
     lines = ["| device | programs | length | seeds | batch size (ours / paper) | steps to 100% (ours) | per seed "
-             "| steps (paper) | ours / paper | at most a third of the paper's | seconds per run (mean) |",
-             "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |"]
+             "| steps (paper) | ours / paper | at most a third of the paper's | seconds per run (mean) | parameters | peak memory |",
+             "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |"]
     notes = []
     for device, directory in MEMORIZE_RUNS.items():
         records = _records(directory / "trials.jsonl")
@@ -70,7 +71,8 @@ def memorize_table() -> str:
             continue
         by_size: dict[tuple[int, int], dict[int, memorize.Trial]] = {}
         for r in records:
-            by_size.setdefault((r["programs"], r["length"]), {})[r["seed"]] = memorize.Trial(r["programs"], r["seed"], r["steps"], r["seconds"])
+            by_size.setdefault((r["programs"], r["length"]), {})[r["seed"]] = memorize.Trial(
+                r["programs"], r["seed"], r["steps"], r["seconds"], parameters=r.get("parameters"), peak_memory_mb=r.get("peak_memory_mb"))
         for (n, length), seeds in sorted(by_size.items()):
             for label, group, _ in SEED_GROUPS:
                 trials = [seeds[s] for s in group if s in seeds]
@@ -83,8 +85,11 @@ def memorize_table() -> str:
                 per_seed = ", ".join("-" if t.steps is None else str(t.steps) for t in trials)
                 ratio = f"{row.steps_mean / paper[0]:.2f}" if paper and row.steps_mean is not None else "-"
                 met = "-" if not paper or row.steps_mean is None else ("yes" if row.steps_mean <= paper[0] / 3 else "no")
+                params = {t.parameters for t in trials if t.parameters is not None}
+                peak = max((t.peak_memory_mb for t in trials if t.peak_memory_mb is not None), default=None)
                 lines.append(f"| {device} | {n} | {length} | {shown} | {row.batch_size} / {paper[2] if paper else '-'} | {ours} "
-                             f"| {per_seed} | {f'{paper[0]} ± {paper[1]}' if paper else '-'} | {ratio} | {met} | {row.seconds_mean:.1f} |")
+                             f"| {per_seed} | {f'{paper[0]} ± {paper[1]}' if paper else '-'} | {ratio} | {met} | {row.seconds_mean:.1f} "
+                             f"| {', '.join(f'{p:,}' for p in sorted(params)) or '-'} | {f'{peak:,.0f} MB' if peak is not None else '-'} |")
         if info is not None:
             notes.append(f"* {device}: `{info.get('command') or MEMORIZE_COMMANDS[device]}`; {info['machine']}; "
                          f"{info.get('date', '')}. Files: `{where}/`.")

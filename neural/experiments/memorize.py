@@ -54,6 +54,8 @@ class Trial:
     steps: int | None  # None: not exact within max_steps
     seconds: float
     reused: bool = False  # taken from OUT/trials.jsonl rather than trained in this run
+    parameters: int | None = None  # the network's parameter count
+    peak_memory_mb: float | None = None  # CUDA: the trial's peak allocated; CPU: the process's peak resident set so far
 
 
 @dataclass
@@ -81,12 +83,28 @@ def run_trial(programs: int, length: int, seed: int, config: TrainConfig, partia
     config.batch_size = default_batch_size(programs * length)
     if config.eval_every > 25:
         raise SynthError("Experiment 1 checks the accuracy at least every 25 steps (eval_every <= 25)")
+    cuda = config.device == "cuda"
+    if cuda:
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     result = train(config, corpus, partial)
     seconds = result.seconds if partial is not None else time.perf_counter() - t0  # summed over interrupted sessions
     if partial is not None:
         shutil.rmtree(partial, ignore_errors=True)
-    return Trial(programs, seed, result.exact_at, round(seconds, 2))
+    parameters = sum(p.numel() for p in result.model.parameters())
+    return Trial(programs, seed, result.exact_at, round(seconds, 2), parameters=parameters, peak_memory_mb=_peak_memory_mb(cuda))
+
+
+def _peak_memory_mb(cuda: bool) -> float:
+    if cuda:
+        import torch
+
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 def run(
@@ -145,7 +163,8 @@ def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, in
         try:
             steps = obj["steps"]
             trial = Trial(int(obj["programs"]), int(obj["seed"]), None if steps is None else int(steps),
-                          float(obj["seconds"]), reused=True)
+                          float(obj["seconds"]), reused=True, parameters=obj.get("parameters"),
+                          peak_memory_mb=obj.get("peak_memory_mb"))
             done[(trial.programs, int(obj["length"]), trial.seed)] = trial
         except (KeyError, TypeError, ValueError):
             raise trials.malformed(out, obj) from None
@@ -155,7 +174,8 @@ def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, in
 def record_trial(out: str | Path, trial: Trial, length: int, config: TrainConfig) -> None:
     """Append one finished trial to ``out/trials.jsonl`` and make it durable."""
     trials.record(out, {"programs": trial.programs, "length": length, "seed": trial.seed, "steps": trial.steps,
-                        "seconds": trial.seconds}, _recipe_key(config))
+                        "seconds": trial.seconds, "parameters": trial.parameters, "peak_memory_mb": trial.peak_memory_mb},
+                  _recipe_key(config))
 
 
 def discard_trials(out: str | Path) -> None:
