@@ -37,6 +37,7 @@ class TrainConfig:
     calibration_quantile: float = 0.1  # the refusal threshold: between this low quantile of the held-out
     # descriptions' own-program scores and the high one of their other-program scores (neural/encoder_fit.py)
     slot_scale: float = 20.0  # readout "description": program logits are slot_scale * cos(z, key)
+    slot_readout: str = "soft"  # ... at inference, g mixes the slots' values by softmax ("soft") or is the top slot's ("hard")
     head_hidden: int = 0  # 0: linear heads; else one hidden GELU layer of this width in each head
     pretrained: str | None = None  # a pretrained BERT to start from: "minilm" (packaged) or a local directory
     tokenizer: str | None = None  # a local pretrained tokenizer directory (else: trained on the corpus; the encoder's own for "pretrained")
@@ -67,6 +68,8 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         if self.backbone not in TRAIN_BACKBONES:
             raise SynthError(f"backbone must be one of {', '.join(TRAIN_BACKBONES)}, not {self.backbone!r}")
+        if self.slot_readout not in ("soft", "hard"):
+            raise SynthError(f"slot_readout must be soft or hard, not {self.slot_readout!r}")
         if self.schedule not in SCHEDULES:
             raise SynthError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         for name in ("max_steps", "warmup_steps"):

@@ -60,6 +60,7 @@ class SynthesizerConfig:
     pretrained: str | None = None  # "minilm" (the packaged encoder, neural/pretrained.py) or a local BERT directory
     slots: int = 0  # readout "description": learned program slots (one per program of the corpus); 0: none
     slot_scale: float = 20.0  # the slots' cosine logits are scale * cos(z, key)
+    slot_readout: str = "soft"  # in eval mode, g = softmax-weighted values ("soft") or the top slot's value ("hard")
     ct_base: int = 0  # readout "description": the token id of [C:0] (the C_t embedding is indexed from it)
     max_n: int = 0  # readout "description": instruction numbers [0, max_n)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -148,7 +149,7 @@ class DescriptionBackbone(nn.Module):
 
         z = mean over the real tokens of BERT([CLS] d [SEP])           (B, H)   (no C_t: one z per description)
         p = softmax(scale * cos(z, keys))                               (B, S)   (slots: one per program)
-        g = p @ values                                                  (B, H)
+        g = p @ values  (slot_readout "hard", at inference: values[argmax p])   (B, H)
         h = MLP([E(C_t); g])                                            (B, H)   -> the heads
 
     Every row of a description sees the same g, so one description gives one whole
@@ -164,6 +165,7 @@ class DescriptionBackbone(nn.Module):
         self.encoder = BertBackbone(config, load_pretrained)  # reads config.pretrained; sets hidden sizes
         H, inner = config.hidden_size, config.intermediate_size
         self.ct_base, self.scale = config.ct_base, config.slot_scale
+        self.hard = config.slot_readout == "hard"
         self.ct = nn.Embedding(config.max_n, H)
         nn.init.normal_(self.ct.weight, std=1.0)
         if config.slots:
@@ -237,7 +239,10 @@ class DescriptionBackbone(nn.Module):
         if self.has_slots:
             logits = self.program_logits(z)  # (B, S)
             self.last_slot_logits = logits
-            g = logits.softmax(-1) @ self.values  # (B, H)
+            if self.hard and not self.training:  # the network's own choice of program, taken whole
+                g = self.values[logits.argmax(-1)]  # (B, H)
+            else:
+                g = logits.softmax(-1) @ self.values  # (B, H)
         else:
             g = self.project(z)
         ct = self.ct(input_ids[:, 1] - self.ct_base)  # (B, H)

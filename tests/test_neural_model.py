@@ -73,3 +73,31 @@ def test_bad_model_configs_are_clear():
         SynthesizerConfig.from_json({"isa": "subleq", "field_sizes": {"a": 2}, "vocab_size": 5})
     with pytest.raises(SynthError, match="backbone"):
         SynthesizerConfig.from_json({"isa": "subleq", "field_sizes": {"a": 2, "b": 2, "c": 2}, "vocab_size": 5, "backbone": "rnn"})
+
+
+def test_hard_slot_readout_takes_the_top_slots_value_at_inference():
+    import torch
+
+    from neural.model import DescriptionBackbone, SynthesizerConfig
+
+    torch.manual_seed(0)
+    config = SynthesizerConfig(isa="ext", field_sizes={"a": 4}, vocab_size=40, hidden_size=32, intermediate_size=64,
+                               num_layers=1, num_heads=2, readout="description", slots=3, ct_base=30, max_n=8,
+                               slot_readout="hard")
+    hard = DescriptionBackbone(config, load_pretrained=False)
+    soft = DescriptionBackbone(SynthesizerConfig(**{**config.to_json(), "slot_readout": "soft"}), load_pretrained=False)
+    soft.load_state_dict(hard.state_dict())
+    ids = torch.tensor([[1, 30, 5, 6, 2], [1, 31, 7, 8, 2]])
+    mask, types = torch.ones_like(ids), torch.zeros_like(ids)
+    hard.eval()
+    soft.eval()
+    with torch.no_grad():
+        h = hard(ids, mask, types)
+        top = hard.last_slot_logits.argmax(-1)
+        g = hard.values[top]
+        expected = hard.trunk(torch.cat([hard.ct(ids[:, 1] - 30), g], dim=-1))
+        assert torch.allclose(h, expected)
+        assert not torch.allclose(soft(ids, mask, types), h)  # soft mixes the slots
+    hard.train()
+    with torch.no_grad():
+        assert torch.allclose(hard(ids, mask, types), soft.train()(ids, mask, types))  # training is the same

@@ -18,6 +18,19 @@ from isa.files import append_line, make_directory
 
 TRIALS = "trials.jsonl"
 
+# Settings added to the recipes after records were first written, with their defaults: a
+# record without one ran as if it had its default, so a recipe at the default still matches.
+ADDED_SETTINGS: dict[str, Any] = {"slot_readout": "soft"}
+
+
+def _normalised(obj: Any) -> Any:
+    """The recipe with every added setting that stands at its default left out, at any depth."""
+    if isinstance(obj, dict):
+        return {k: _normalised(v) for k, v in obj.items() if not (k in ADDED_SETTINGS and v == ADDED_SETTINGS[k])}
+    if isinstance(obj, list):
+        return [_normalised(v) for v in obj]
+    return obj
+
 
 def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
     """The records in ``out/trials.jsonl`` (each a dict with a ``recipe`` equal to ``recipe``)."""
@@ -28,7 +41,7 @@ def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
         return []
     except (OSError, UnicodeDecodeError) as e:
         raise SynthError(f"{path}: cannot read the recorded runs: {e}") from None
-    key = json.loads(json.dumps(recipe))
+    key = _normalised(json.loads(json.dumps(recipe)))
     records = []
     for i, line in enumerate(lines):
         try:
@@ -39,7 +52,7 @@ def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
             raise SynthError(f"{path}:{i + 1}: not a JSON line; remove the file to start the experiment over") from None
         if not isinstance(obj, dict) or "recipe" not in obj:
             raise SynthError(f"{path}:{i + 1}: not a recorded run; remove the file to start the experiment over")
-        if obj["recipe"] != key:
+        if _normalised(obj["recipe"]) != key:
             raise SynthError(f"{path}: holds runs of another recipe; use another --out, or --restart to discard them")
         obj["_line"] = i + 1
         records.append(obj)
