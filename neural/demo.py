@@ -79,11 +79,12 @@ class DemoReport:
 
     def summary(self) -> dict:
         """The report as a small JSON object (``synth demo --record``): no per-run memories."""
-        failed = sorted({f"{r.program}/{r.test}" for r in self.rows if not r.match})
+        failed = sorted(f"{r.program}/{r.test}" for r in self.rows if not r.match)
+        programs_failed = {r.program for r in self.rows if not r.match}
         return {"isa": self.isa, "backbone": self.backbone, "programs": len(self.programs), "skipped": [n for n, _ in self.skipped],
                 "instructions": self.instructions, "descriptions": self.descriptions, "train_steps": self.train_steps,
                 "exact": self.exact, "train_seconds": round(self.train_seconds, 1), "runs": len(self.rows),
-                "matched": self.matched, "programs_matched": len({r.program for r in self.rows} - {f.split("/")[0] for f in failed}),
+                "matched": self.matched, "programs_matched": len({r.program for r in self.rows} - programs_failed),
                 "failed": failed, "network_rows": self.network_rows, "seconds": round(self.seconds, 1)}
 
     @property

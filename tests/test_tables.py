@@ -10,18 +10,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 
 
+SKIP = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "models", "partial", "out", "bin"}
+
+
 def _repository_files() -> list[str]:
+    """The tree's files: git's list in a checkout, else every file outside build, cache and model folders."""
     try:
         out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                              capture_output=True, text=True, check=True).stdout
+        return [line for line in out.splitlines() if line and (REPO / line).is_file()]
     except (OSError, subprocess.CalledProcessError):
-        pytest.skip("not a git checkout")
-    return [line for line in out.splitlines() if line and (REPO / line).is_file()]
+        return [str(p.relative_to(REPO)) for p in REPO.rglob("*")
+                if p.is_file() and not SKIP & set(p.relative_to(REPO).parts[:-1])]
 
 
 def _copy(tmp_path: Path) -> Path:
