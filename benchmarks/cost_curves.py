@@ -123,11 +123,9 @@ def neural_curves(quick: bool) -> list[dict]:
 
 
 def plot(obj: dict) -> list[str]:
-    import matplotlib
+    from neural.plot import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     paths = []
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     r = obj["runtime"]
@@ -154,8 +152,7 @@ def plot(obj: dict) -> list[str]:
     axes[1, 1].legend()
     fig.tight_layout()
     path = REPO / "results" / "cost_curves.png"
-    fig.savefig(str(path), dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
     paths.append(str(path.relative_to(REPO)))
     return paths
 

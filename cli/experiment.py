@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--progress", action="store_true", help="a progress bar per run")
     _common_arguments(m, "memorize", "the table goes")
     m.set_defaults(func=memorize_command)
+    _add_width(ex)
     _add_sst2(ex)
     _add_describe(ex)
 
@@ -92,6 +93,51 @@ def memorize_command(args: argparse.Namespace) -> int:
     sys.stdout.write(memorize.markdown(rows, machine))
     if args.json:
         print_json([r.public() for r in rows])
+    return 0
+
+
+def _add_width(ex: argparse._SubParsersAction) -> None:
+    w = ex.add_parser(
+        "width",
+        help="the smallest backbone width that still memorises N random programs, beside Theorem 1's bound",
+        description="For each N, run Experiment 1 (the memorize recipe, intermediate size 4 W) at each width W from the "
+        "widest down, stopping at the first width where a seed is not exact within --max-steps; report the smallest "
+        "exact width and its parameter count beside the paper's Theorem 1 bound O(k n + n N). Writes OUT/width.json and "
+        "OUT/width.png; each width's trials are recorded in OUT/wW/trials.jsonl and reused (resumable).",
+    )
+    w.add_argument("--programs", default="16,32,64", metavar="N,N,...", help="numbers of programs (default 16,32,64)")
+    w.add_argument("--length", type=nonneg_int, default=256, metavar="L", help="rows per program (default 256)")
+    w.add_argument("--widths", default="256,128,64,32", metavar="W,W,...", help="hidden widths, multiples of 4 (default 256,128,64,32)")
+    w.add_argument("--seeds", type=nonneg_int, default=1, metavar="S", help="seeds per (N, W) (default 1)")
+    w.add_argument("--max-steps", type=nonneg_int, default=20_000, metavar="N", help="a width fails when a run is not exact in N steps")
+    _common_arguments(w, "width", "the table, plot and records go")
+    w.set_defaults(func=width_command)
+
+
+def width_command(args: argparse.Namespace) -> int:
+    set_torch_threads(args.threads)
+    from neural.experiments import memorize, width
+    from neural.train import pick_device
+
+    pick_device(args.device)
+    try:
+        widths = tuple(int(v) for v in _names(args.widths))
+    except ValueError:
+        raise SynthError(f"--widths {args.widths!r}: expected numbers separated by commas (such as 256,128,64)") from None
+    config = width.WidthConfig(programs=tuple(_programs(args.programs, args.length)), length=args.length, widths=widths,
+                               seeds=args.seeds, max_steps=args.max_steps, device=args.device,
+                               overrides=_overrides(args.config, ("seed", "device", "max_steps", "hidden_size",
+                                                                  "intermediate_size", "num_heads"))).validate()
+    if args.restart:
+        for w in config.widths:
+            memorize.discard_trials(Path(args.out) / f"w{w}")
+    result = width.run(config, args.out, say=lambda line: sys.stderr.write(line + "\n"))
+    if not memorize.is_main():
+        return 0
+    width.write(result, args.out, machine_line(args.device), args.command_line)
+    sys.stdout.write(width.markdown(result))
+    if args.json:
+        print_json(width.summary(result))
     return 0
 
 

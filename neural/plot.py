@@ -1,17 +1,35 @@
-"""The training curves as a PNG: loss and accuracies against steps (matplotlib, Agg)."""
+"""PNG plots (matplotlib, Agg): ``pyplot()`` and ``save_png`` for every plot of the project,
+and the training curves (loss and accuracies against steps)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 
-def plot_curves(records: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no screen needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_png(fig: Any, path: str | Path, dpi: int = 100) -> None:
+    """Write ``fig`` to ``path`` atomically (an interrupted write leaves the old file) and close it."""
+    from isa.files import write_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    pyplot().close(fig)
+    write_atomic(path, buffer.getvalue())
+
+
+def plot_curves(records: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    plt = pyplot()
     steps = [r["step"] for r in records]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(steps, [r["loss"] for r in records], label="training loss (sum of the fields' CE)")
@@ -28,5 +46,4 @@ def plot_curves(records: list[dict[str, Any]], path: str | Path, title: str = ""
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(str(path), dpi=100)
-    plt.close(fig)
+    save_png(fig, path)

@@ -554,10 +554,9 @@ def plot(records: list[dict[str, Any]], path: str | Path, title: str = "") -> No
     """The paper's Figure 3: validation accuracy against epochs, one curve per task (mean
     over the seeds, the band from the lowest to the highest seed), the paper's best
     accuracies as dashed lines."""
-    import matplotlib
+    from neural.plot import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for colour, (task, backbone) in zip(("C0", "C1", "C2", "C3", "C4", "C5"),
@@ -579,8 +578,7 @@ def plot(records: list[dict[str, Any]], path: str | Path, title: str = "") -> No
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or "SST-2 dev accuracy (dashed: the paper's best, Figure 3)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(str(path), dpi=110)
-    plt.close(fig)
+    save_png(fig, path, dpi=110)
 
 
 def write(records: list[dict[str, Any]], out: str | Path, config: SST2Config, machine: str, command: str, source: str) -> None:

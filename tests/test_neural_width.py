@@ -1,0 +1,65 @@
+"""synth experiment width (neural/experiments/width.py): the descent over widths, its record,
+resuming, the bound, and one real tiny run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.main import main
+from neural.experiments import memorize, width
+
+
+def test_bound_is_k_n_plus_n_N():
+    assert width.bound(16, 256) == 256 * 256 + 256 * 16
+    assert width.bound(3, 10, k=7) == 7 * 10 + 10 * 3
+
+
+def fake_trials(monkeypatch, needs: dict[int, int], calls: list):
+    """N programs are memorised at width W iff W >= needs[N]; 10 W parameters."""
+
+    def run_trial(programs, length, seed, config, partial=None):
+        calls.append((programs, config.hidden_size, seed))
+        exact = config.hidden_size >= needs[programs]
+        return memorize.Trial(programs, seed, 100 + config.hidden_size if exact else None, 1.0,
+                              parameters=10 * config.hidden_size)
+
+    monkeypatch.setattr(memorize, "run_trial", run_trial)
+
+
+def test_descent_stops_at_the_first_failing_width_and_resumes(tmp_path, capsys, monkeypatch):
+    calls: list = []
+    fake_trials(monkeypatch, {2: 16, 3: 64, 4: 300}, calls)
+    argv = ["experiment", "width", "--programs", "2,3,4", "--length", "8", "--widths", "16,64,8,32", "--seeds", "2",
+            "--out", str(tmp_path / "w"), "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(r["programs"], r["smallest_width"], r["parameters"]) for r in rows] == [(2, 16, 160), (3, 64, 640), (4, None, None)]
+    assert [r["bound"] for r in rows] == [8 * 8 + 8 * 2, 8 * 8 + 8 * 3, 8 * 8 + 8 * 4]
+    assert rows[0]["steps_mean"] == 116
+    # widest first; N=2 tries 64, 32, 16, 8 (fails at 8); N=3 stops at 32; N=4 fails at once
+    assert [(n, w) for n, w, s in calls if s == 0] == [(2, 64), (2, 32), (2, 16), (2, 8), (3, 64), (3, 32), (4, 64)]
+    written = json.loads((tmp_path / "w" / "width.json").read_text())
+    assert written["command"].startswith("synth experiment width") and written["widths"] == [64, 32, 16, 8]
+    assert (tmp_path / "w" / "width.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "w" / "w64" / "trials.jsonl").is_file()
+
+    calls.clear()
+    assert main(argv) == 0  # every trial recorded: nothing trained again
+    assert calls == []
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == rows
+
+
+@pytest.mark.parametrize("widths, message", [("64,a", "numbers separated by commas"), ("30", "multiple of 4")])
+def test_bad_widths(tmp_path, capsys, widths, message):
+    assert main(["experiment", "width", "--widths", widths, "--out", str(tmp_path / "w")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_real_tiny_descent(tmp_path, capsys):
+    (tmp_path / "tiny.toml").write_text('backbone = "mlp"\nlr = 0.005\n')
+    assert main(["experiment", "width", "--programs", "2", "--length", "40", "--widths", "128", "--max-steps", "800",
+                 "--config", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "w"), "--json", "--threads", "1"]) == 0
+    [row] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["smallest_width"] == 128 and row["parameters"] > 0
