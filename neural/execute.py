@@ -19,6 +19,10 @@ that one run takes and the other does not; if the two traces agree but the runs 
 differently, it is the step after the last. ``None`` means the neural run is the
 reference run.
 
+On CUDA the network runs under bfloat16 autocast when that changes no row of the model's
+own corpus (checked as the checkpoint is loaded, ``NetworkPredictor.check_precision``), else
+in float32; program scores, which are held against the refusal threshold, stay float32.
+
 A predicted data address outside the program's memory stops the run with
 ``bad_address`` before the instruction does anything (the heads range over the largest
 memory of the corpus, which can be larger than this program's).
@@ -26,6 +30,7 @@ memory of the corpus, which can be larger than this program's).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -56,16 +61,48 @@ class Predictor(Protocol):
 
 class NetworkPredictor:
     """A trained Synthesizer as a Predictor (argmax of each head); descriptions are
-    tokenised once and cached."""
+    tokenised once and cached. ``precision`` "float32", or "bfloat16" (autocast) once
+    ``check_precision`` has found that it gives every row it was shown unchanged."""
 
     def __init__(self, model: Synthesizer, tokenizer: SynthTokenizer, device: torch.device | str = "cpu") -> None:
         self.model, self.tokenizer, self.device = model, tokenizer, torch.device(device)
         self._ids: dict[str, list[int]] = {}
         self.calls = 0  # network calls made (one per step in stepwise mode)
+        self.precision = "float32"
 
     @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint) -> NetworkPredictor:
-        return cls(ckpt.model, ckpt.tokenizer, ckpt.device)
+    def from_checkpoint(cls, ckpt: Checkpoint, mixed_precision: bool | None = None) -> NetworkPredictor:
+        """``mixed_precision`` None: on CUDA, bfloat16 if it changes no row of the model's
+        corpus (``check_precision``); on the CPU, float32 (bfloat16 is rarely faster there)."""
+        net = cls(ckpt.model, ckpt.tokenizer, ckpt.device)
+        if mixed_precision or (mixed_precision is None and net.device.type == "cuda"):
+            corpus = ckpt.corpus
+            pairs = [(d, t) for p in corpus.programs for d in corpus.descriptions(p)[:1] for t in range(p.n)]
+            net.check_precision([d for d, _ in pairs], [t for _, t in pairs])
+        return net
+
+    def check_precision(self, descriptions: Sequence[str], instructions: Sequence[int], batch: int = 4096) -> bool:
+        """Use bfloat16 autocast from now on if it gives exactly the float32 rows (argmax of
+        every field) for these (description, C_t); else stay in float32. Returns whether it does."""
+        self.precision = "float32"
+        same = True
+        for i in range(0, len(descriptions), batch):
+            d, t = descriptions[i : i + batch], instructions[i : i + batch]
+            full = self.rows(d, t)
+            self.precision = "bfloat16"
+            half = self.rows(d, t)
+            self.precision = "float32"
+            if not np.array_equal(full, half):
+                same = False
+                break
+        self.precision = "bfloat16" if same and len(descriptions) else "float32"
+        self.calls = 0
+        return self.precision == "bfloat16"
+
+    def _autocast(self) -> Any:
+        if self.precision == "bfloat16":
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def _encode(self, text: str) -> list[int]:
         if text not in self._ids:
@@ -83,7 +120,7 @@ class NetworkPredictor:
             return None
         inputs = self.tokenizer.batch([self._encode(d) for d in descriptions], torch.zeros(len(descriptions), dtype=torch.long))
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
-        return self.model.program_scores(inputs["input_ids"], inputs["attention_mask"]).cpu().numpy()
+        return self.model.program_scores(inputs["input_ids"], inputs["attention_mask"]).cpu().numpy()  # float32 always: held against the threshold
 
     @torch.inference_mode()
     def rows(self, descriptions: Sequence[str], instructions: Sequence[int]) -> np.ndarray:
@@ -93,7 +130,8 @@ class NetworkPredictor:
         inputs = self.tokenizer.batch([self._encode(d) for d in descriptions], t)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         self.calls += 1
-        return self.model.predict(**inputs).cpu().numpy().astype(np.int64)  # (B, F)
+        with self._autocast():
+            return self.model.predict(**inputs).cpu().numpy().astype(np.int64)  # (B, F)
 
 
 class MemoPredictor:

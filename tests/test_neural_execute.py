@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from test_neural_data import mul_program
 from test_neural_train import tiny
 
@@ -186,3 +187,32 @@ def test_compare_on_the_reference_and_on_numba_agree(monkeypatch, rows_changed):
     assert (quick[1] is None) == (rows_changed == 0)
     assert (quick[0].status, quick[0].steps, quick[0].pc) == (slow[0].status, slow[0].steps, slow[0].pc)
     assert np.array_equal(quick[0].data, slow[0].data)
+
+
+def test_mixed_precision_only_where_it_changes_no_row(model_dir, monkeypatch):
+    ckpt = checkpoint.load(model_dir)
+    assert NetworkPredictor.from_checkpoint(ckpt).precision == "float32"  # the CPU's default
+    net = NetworkPredictor.from_checkpoint(ckpt, mixed_precision=True)  # checked on every row of the corpus
+    program = mul_program()
+    full = NetworkPredictor.from_checkpoint(ckpt)
+    texts, pcs = ["x times i"] * program.n, list(range(program.n))
+    if net.precision == "bfloat16":  # then it gives the float32 rows, which are the program
+        assert np.array_equal(net.rows(texts, pcs), full.rows(texts, pcs))
+        assert np.array_equal(net.rows(texts, pcs), program.code)
+    # A network whose bfloat16 argmax differs from its float32 one on one row: kept in float32.
+    real = ckpt.model.predict
+
+    def skewed(**inputs):
+        out = real(**inputs)
+        if torch.is_autocast_enabled("cpu"):
+            out = out.clone()
+            out[0, 0] += 1
+        return out
+
+    monkeypatch.setattr(ckpt.model, "predict", skewed)
+    assert not full.check_precision(texts, pcs) and full.precision == "float32"
+    assert np.array_equal(full.rows(texts, pcs), program.code)
+    monkeypatch.setattr(ckpt.model, "predict", real)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = full.rows(texts, pcs)  # bfloat16 by hand
+    assert full.check_precision(texts, pcs) == np.array_equal(half, program.code)

@@ -39,6 +39,12 @@ def test_train_and_perform_on_cuda(tmp_path):
         run = perform(predictor, program, program.descriptions[0], data, mode=mode, max_steps=10_000)
         assert run.matches_reference, mode
     assert torch.cuda.max_memory_allocated() > 0
+    from neural import checkpoint
+
+    loaded = NetworkPredictor.from_checkpoint(checkpoint.load(tmp_path / "run", "cuda"))  # bfloat16 where checked equal
+    assert loaded.precision in ("bfloat16", "float32")
+    rows = loaded.rows([program.descriptions[0]] * program.n, list(range(program.n)))
+    assert (rows == program.code).all(), loaded.precision
 
 
 @pytest.mark.skipif(shutil.which("torchrun", path=os.path.dirname(sys.executable)) is None, reason="torchrun is not installed")
