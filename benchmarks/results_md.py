@@ -44,10 +44,13 @@ def _records(path: Path) -> list[dict]:
 
 # -- Experiment 1 (Table 1) -----------------------------------------------------------------------
 
-MEMORIZE_RUNS = {"CPU": RESULTS / "memorize-cpu", "GPU": RESULTS / "memorize-gpu"}
+MEMORIZE_RUNS = {"CPU": RESULTS / "memorize-cpu", "GPU": RESULTS / "memorize-gpu",
+                 "CPU, past the paper (N)": RESULTS / "memorize-large", "CPU, past the paper (length)": RESULTS / "memorize-long"}
 MEMORIZE_COMMANDS = {
     "CPU": "synth experiment memorize --programs 16,32 --seeds 10 --out results/memorize-cpu --json",
     "GPU": "bash benchmarks/gpu.sh (its Table 1 stage: --device cuda --seeds 10 --out results/memorize-gpu)",
+    "CPU, past the paper (N)": "synth experiment memorize --programs 256,512 --seeds 1 --out results/memorize-large --json",
+    "CPU, past the paper (length)": "synth experiment memorize --programs 32 --length 1024 --seeds 1 --out results/memorize-long --json",
 }
 SEED_GROUPS = (("0-4", range(0, 5), "tuned on"), ("5-9", range(5, 10), "never seen by the recipe"))
 
@@ -199,7 +202,26 @@ def describe_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"memorize-table": memorize_table, "examples-table": examples_table, "sst2-table": sst2_table, "sst2-perform": sst2_perform, "describe-table": describe_table}
+# -- the smallest width, against Theorem 1 -----------------------------------------------------------
+
+WIDTH = RESULTS / "width"
+WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --out results/width --json"
+
+
+def width_table() -> str:
+    from neural.experiments import width
+
+    result = _json(WIDTH / "width.json")
+    if result is None:
+        return f"Not measured yet (`{WIDTH_COMMAND}`; resumable, each width's runs recorded under `results/width/wW/`).\n"
+    return (width.markdown(result) + f"\nCommand: `{result['command']}`; {result['machine']}; {result['date']}; "
+            f"{result['seeds']} seed(s) per (N, W), a width failing when a run is not exact within {result['max_steps']:,} steps. "
+            f"Files: `{WIDTH.relative_to(REPO)}/`.\n\n![smallest exact width against Theorem 1]({(WIDTH / 'width.png').relative_to(REPO)})\n")
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"memorize-table": memorize_table, "width-table": width_table,
+                                          "examples-table": examples_table, "sst2-table": sst2_table,
+                                          "sst2-perform": sst2_perform, "describe-table": describe_table}
 
 
 def main() -> int:

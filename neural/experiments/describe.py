@@ -48,7 +48,8 @@ TARGETS = {"right": 0.90, "accepted_wrong": 0.02, "off_topic_refused": 0.95}  # 
 def recipe(backbone: str, **overrides: Any) -> TrainConfig:
     """The training of each fold's model (docs/neural.md, "Descriptions in a user's own words")."""
     common = dict(readout="description", lr=2e-3, init_std=0.05, embedding_std=1.0, until_exact=True, max_steps=3000,
-                  eval_every=25, save_every=10**9, progress=False, calibration_quantile=0.1)
+                  eval_every=25, save_every=10**9, progress=False, calibration_quantile=0.1,
+                  slot_readout="hard")
     if backbone == "pretrained":
         config = TrainConfig(backbone="pretrained", encoder_epochs=6, encoder_objective="slots", encoder_lr=3e-5,
                              slot_scale=10.0, **common)

@@ -1,0 +1,83 @@
+"""The encoder fit of the description read-out, tuned (docs/neural.md, "Descriptions in a
+user's own words"): top-1 program of unseen paraphrases from the fitted encoder alone
+(``neural/encoder_fit.py``, no rows trained), for variants of its settings, on folds of
+``synth experiment describe``.
+
+    python benchmarks/describe_tuning.py [--isa ext] [--folds 0,1]      # ~3 minutes a variant on 2 cores
+
+Each variant prints the top-1 rate by the program keys (what the network uses), by the
+nearest training description after fitting ("knn") and by the mean of the two ("mix").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
+
+VARIANTS = {"recipe": {}, "12 epochs": {"epochs": 12}, "encoder lr 1e-4": {"lr": 1e-4}, "slot scale 20": {"slot_scale": 20}}
+
+
+def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from neural.corpus import Corpus
+    from neural.encoder_fit import embed, fit_encoder, scores
+    from neural.experiments.describe import DescribeConfig
+    from neural.experiments.describe_data import example_programs, load_paraphrases, make_folds, pools, source_comment
+    from neural.train import build
+
+    config = DescribeConfig(isas=(isa,), backbones=("pretrained",))
+    programs, _ = example_programs(config.examples, isa, None)
+    comments = {p.name: [c] for p in programs if (c := source_comment(Path(config.examples) / f"{p.name}.sasm"))}
+    dealt = make_folds(programs, pools(programs, load_paraphrases(config.paraphrases)), config.folds, config.seed, comments)
+    device = torch.device("cpu")
+    right = {"keys": 0, "knn": 0, "mix": 0}
+    total = 0
+    for i in folds:
+        fold = dealt[i]
+        recipe = config.recipe("pretrained").with_settings(**{k: v for k, v in variant.items() if k == "slot_scale"})
+        corpus = Corpus(isa=isa, programs=fold.train)
+        torch.manual_seed(0)
+        model, tokenizer = build(recipe, corpus)
+        model.train()
+        fit_encoder(model, corpus, tokenizer, epochs=variant.get("epochs", recipe.encoder_epochs),
+                    lr=variant.get("lr", recipe.encoder_lr), keys_lr=recipe.lr, quantile=recipe.calibration_quantile,
+                    seed=0, device=device, objective=variant.get("objective", recipe.encoder_objective))
+        names = [p.name for p in corpus.programs]
+        held = [t for _, t in fold.held]
+        truth = [p for p, _ in fold.held]
+        by_keys = scores(model, tokenizer, held, device)
+        train = [(p.name, d) for p in corpus.programs for d in corpus.descriptions(p)]
+        zt = F.normalize(embed(model, tokenizer, [d for _, d in train], device), dim=-1)
+        zh = F.normalize(embed(model, tokenizer, held, device), dim=-1)
+        sim = (zh @ zt.T).numpy()
+        knn = np.stack([sim[:, [j for j, (q, _) in enumerate(train) if q == n]].max(1) for n in names], 1)
+        for label, s in (("keys", by_keys), ("knn", knn), ("mix", (by_keys + knn) / 2)):
+            right[label] += sum(names[j] == t for j, t in zip(s.argmax(1), truth, strict=True))
+        total += len(held)
+    return {label: round(r / total, 3) for label, r in right.items()} | {"texts": total}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--isa", default="ext")
+    ap.add_argument("--folds", default="0,1")
+    ap.add_argument("--variants", help="a JSON object, name -> settings (epochs, lr, slot_scale, objective)")
+    args = ap.parse_args()
+    variants = json.loads(args.variants) if args.variants else VARIANTS
+    for name, variant in variants.items():
+        t0 = time.perf_counter()
+        print(json.dumps({"variant": name, **variant, **top1(args.isa, [int(f) for f in args.folds.split(",")], variant),
+                          "seconds": round(time.perf_counter() - t0)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
