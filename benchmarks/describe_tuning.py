@@ -30,13 +30,11 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
     from neural.corpus import Corpus
     from neural.encoder_fit import embed, fit_encoder, scores
     from neural.experiments.describe import DescribeConfig
-    from neural.experiments.describe_data import example_programs, load_paraphrases, make_folds, pools, source_comment
+    from neural.experiments.describe_data import load_paraphrases
     from neural.train import build
 
     config = DescribeConfig(isas=(isa,), backbones=("pretrained",))
-    programs, _ = example_programs(config.examples, isa, None)
-    comments = {p.name: [c] for p in programs if (c := source_comment(Path(config.examples) / f"{p.name}.sasm"))}
-    dealt = make_folds(programs, pools(programs, load_paraphrases(config.paraphrases)), config.folds, config.seed, comments)
+    _, _, _, dealt = config.deal(isa, load_paraphrases(config.paraphrases))
     device = torch.device("cpu")
     right = {"keys": 0, "knn": 0, "mix": 0}
     total = 0

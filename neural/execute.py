@@ -84,20 +84,18 @@ class NetworkPredictor:
     def check_precision(self, descriptions: Sequence[str], instructions: Sequence[int], batch: int = 4096) -> bool:
         """Use bfloat16 autocast from now on if it gives exactly the float32 rows (argmax of
         every field) for these (description, C_t); else stay in float32. Returns whether it does."""
-        self.precision = "float32"
-        same = True
+        self.precision, calls = "float32", self.calls
+        same = len(descriptions) > 0
         for i in range(0, len(descriptions), batch):
             d, t = descriptions[i : i + batch], instructions[i : i + batch]
             full = self.rows(d, t)
-            self.precision = "bfloat16"
-            half = self.rows(d, t)
-            self.precision = "float32"
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16):
+                half = self.rows(d, t)
             if not np.array_equal(full, half):
                 same = False
                 break
-        self.precision = "bfloat16" if same and len(descriptions) else "float32"
-        self.calls = 0
-        return self.precision == "bfloat16"
+        self.precision, self.calls = ("bfloat16" if same else "float32"), calls  # the check's calls are not the user's
+        return same
 
     def _autocast(self) -> Any:
         if self.precision == "bfloat16":

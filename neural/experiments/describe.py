@@ -93,6 +93,13 @@ class DescribeConfig:
     def recipe(self, backbone: str) -> TrainConfig:
         return recipe(backbone, seed=self.seed, device=self.device, progress=self.progress, **self.overrides)
 
+    def deal(self, isa: str, paraphrases: dict[str, list[str]]) -> tuple[list[Any], list[str], dict[str, list[str]], list[Any]]:
+        """ISA's example programs, those skipped, their source comments (training descriptions
+        too, with ``comments``) and the program-grouped folds of their paraphrases."""
+        programs, skipped = example_programs(self.examples, isa, self.programs)
+        comments = {p.name: [c] for p in programs if self.comments and (c := source_comment(Path(self.examples) / f"{p.name}.sasm"))}
+        return programs, skipped, comments, make_folds(programs, pools(programs, paraphrases), self.folds, self.seed, comments)
+
     def key(self) -> dict[str, Any]:
         """What makes two trials comparable."""
         obj = {k: v for k, v in asdict(self).items() if k not in ("isas", "backbones", "device", "progress", "final", "baselines")}
@@ -116,9 +123,7 @@ def run(config: DescribeConfig, out: str | Path, say: Callable[[str], None] = la
     records = []
     embedder = None
     for isa in config.isas:
-        programs, skipped = example_programs(config.examples, isa, config.programs)
-        comments = {p.name: [c] for p in programs if config.comments and (c := source_comment(Path(config.examples) / f"{p.name}.sasm"))}
-        folds = make_folds(programs, pools(programs, paraphrases), config.folds, config.seed, comments)
+        programs, skipped, comments, folds = config.deal(isa, paraphrases)
         steps = reference_steps(programs)
         for fold in folds:
             train_texts = {p.name: list(p.descriptions) for p in fold.train}

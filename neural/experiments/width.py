@@ -17,7 +17,6 @@ constant, so the plot scales the bound to pass through the smallest N's point).
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +79,8 @@ def run(config: WidthConfig, out: str | Path, say: Callable[[str], None] = lambd
                 break
             best = rows[-1]
         smallest.append({"programs": n, "width": best["width"] if best else None,
-                         "parameters": best["parameters"] if best else None, "bound": bound(n, config.length),
+                         "parameters": best["parameters"] if best else None,
+                         "steps_mean": best["steps_mean"] if best else None, "bound": bound(n, config.length),
                          "narrowest_tried": config.widths[-1], "all_exact": best is not None and best["width"] == config.widths[-1]})
     return {"length": config.length, "widths": list(config.widths), "seeds": config.seeds, "max_steps": config.max_steps,
             "rows": rows, "smallest": smallest}
@@ -139,6 +139,4 @@ def write(result: dict[str, Any], out: str | Path, machine: str, command: str) -
 def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of ``--json``: one per N."""
     return [{"programs": s["programs"], "length": result["length"], "smallest_width": s["width"], "parameters": s["parameters"],
-             "bound": s["bound"], "steps_mean": statistics.fmean(r["steps_mean"] for r in result["rows"]
-                                                                   if r["programs"] == s["programs"] and r["width"] == s["width"])
-             if s["width"] is not None else None} for s in result["smallest"]]
+             "bound": s["bound"], "steps_mean": s["steps_mean"]} for s in result["smallest"]]
