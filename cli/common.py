@@ -72,6 +72,13 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
                         "on a 2-core machine with one core busy, 1; two threads there spin-wait on each other)")
 
 
+def add_engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=("lite", "transformers"), default="lite",
+                        help="the BERT encoder that performs: lite (default), the same arithmetic in plain torch, which "
+                        "starts without importing transformers' modelling stack (neural/lite_bert.py); transformers, its "
+                        "BertModel")
+
+
 def idle_cores(seconds: float = 0.1) -> float:
     """How many cores the machine left idle over ``seconds`` (from /proc/stat; all of
     them where it cannot be read)."""

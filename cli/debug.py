@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from cli.common import add_threads, add_word_bits, nonneg_int, parse_sets, parse_values, set_torch_threads
+from cli.common import add_engine, add_threads, add_word_bits, nonneg_int, parse_sets, parse_values, set_torch_threads
 from isa.base import SynthError
 from isa.registry import REGISTRY
 
@@ -55,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--desc", metavar="TEXT", help="with --model: the description the network reads")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     add_threads(p)
+    add_engine(p)
     p.set_defaults(func=debug_command)
 
 
@@ -87,7 +88,7 @@ def _target(args: argparse.Namespace) -> tuple[Any, Any, str | None]:
     from neural.execute import MemoPredictor, NetworkPredictor
     from neural.train import pick_device
 
-    ckpt = checkpoint.load(args.model, pick_device(args.device))
+    ckpt = checkpoint.load(args.model, pick_device(args.device), args.engine)
     predictor = MemoPredictor(NetworkPredictor.from_checkpoint(ckpt))
     choice = choose(ckpt.corpus, predictor, args.program, args.desc, threshold_of(ckpt.state))
     if choice.program is None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cli.common import add_threads, parse_sets, parse_values, print_json, set_torch_threads
+from cli.common import add_engine, add_threads, parse_sets, parse_values, print_json, set_torch_threads
 from cli.run import add_run_arguments, report
 from isa.base import Status, SynthError
 from runtime.result import result_json
@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "JSON result a line in the same order, the network batched across them")
     add_run_arguments(p)
     add_threads(p)
+    add_engine(p)
     p.set_defaults(func=exec_command)
 
 
@@ -54,7 +55,7 @@ def exec_command(args: argparse.Namespace) -> int:
     from neural.execute import MemoPredictor, NetworkPredictor, perform
     from neural.train import pick_device
 
-    ckpt = checkpoint.load(args.model, pick_device(args.device))
+    ckpt = checkpoint.load(args.model, pick_device(args.device), args.engine)
     corpus = ckpt.corpus
     if args.isa is not None and args.isa != corpus.isa:
         raise SynthError(f"the model performs {corpus.isa!r} programs, not {args.isa!r}")

@@ -125,8 +125,10 @@ def read_config(directory: Path) -> dict[str, Any]:
     return obj
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint for use (``synth exec``): model in eval mode on ``device``."""
+def load(path: str | Path, device: str | torch.device = "cpu", engine: str = "transformers") -> Checkpoint:
+    """Load a checkpoint for use (``synth exec``): model in eval mode on ``device``.
+    ``engine="lite"``: a BERT encoder that computes the same in plain torch and starts
+    without transformers' modelling stack (neural/lite_bert.py), for inference only."""
     directory = resolve(path)
     for name in REQUIRED:
         if not (directory / name).is_file():
@@ -141,7 +143,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     tokenizer = SynthTokenizer.load(directory, corpus.max_n)
     if tokenizer.vocab_size != config.vocab_size:
         raise SynthError(f"{directory}: the tokenizer has {tokenizer.vocab_size} tokens but the model {config.vocab_size}")
-    model = Synthesizer(config, load_pretrained=False)
+    model = Synthesizer(config, load_pretrained=False, engine=engine)
     load_weights(model, read_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
     dev = torch.device(device)
     model.to(dev).eval()

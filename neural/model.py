@@ -34,6 +34,7 @@ from torch import nn
 
 from isa.base import SynthError
 from isa.registry import get_isa
+from neural import lite_bert
 from neural.corpus import check_static
 
 BACKBONES = ("bert", "mlp")
@@ -105,10 +106,11 @@ class SynthesizerConfig:
 
 
 class BertBackbone(nn.Module):
-    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True, engine: str = "transformers") -> None:
+        """``engine="lite"`` (a checkpoint loaded for inference, ``load_pretrained=False``):
+        the encoder is neural/lite_bert.py's, which computes the same without importing
+        transformers' modelling stack, wherever it computes this config."""
         super().__init__()
-        from transformers import BertConfig, BertModel
-
         self.readout = config.readout
         if config.pretrained and load_pretrained:
             self.bert = _pretrained_bert(config.pretrained, config.vocab_size)
@@ -116,25 +118,19 @@ class BertBackbone(nn.Module):
             config.extra["bert_config"] = c.to_dict()
             config.hidden_size, config.intermediate_size = c.hidden_size, c.intermediate_size
             config.num_layers, config.num_heads = c.num_hidden_layers, c.num_attention_heads
-        elif "bert_config" in config.extra:  # a checkpoint of a model that started from a pretrained one
-            self.bert = BertModel(BertConfig.from_dict(config.extra["bert_config"]), add_pooling_layer=False)
-        else:
-            bert_config = BertConfig(
-                vocab_size=config.vocab_size,
-                hidden_size=config.hidden_size,
-                num_hidden_layers=config.num_layers,
-                num_attention_heads=config.num_heads,
-                intermediate_size=config.intermediate_size,
-                hidden_dropout_prob=config.dropout,
-                attention_probs_dropout_prob=config.dropout,
-                max_position_embeddings=config.max_positions,
-                type_vocab_size=2,
-                initializer_range=config.init_std,
-                pad_token_id=config.pad_id,
-            )
-            self.bert = BertModel(bert_config, add_pooling_layer=False)
-            if config.embedding_std is not None:
-                nn.init.normal_(self.bert.embeddings.word_embeddings.weight, std=config.embedding_std)
+            return
+        stored = config.extra.get("bert_config")  # a checkpoint of a model that started from a pretrained one
+        settings = stored if stored is not None else _scratch_settings(config)
+        lite = lite_bert.spec(settings) if engine == "lite" else None
+        if lite is not None:
+            self.bert: nn.Module = lite_bert.LiteBert(lite, settings.get("pad_token_id") or 0)
+            return
+        from transformers import BertConfig, BertModel
+
+        self.bert = BertModel(BertConfig.from_dict(settings) if stored is not None else BertConfig(**settings),
+                              add_pooling_layer=False)
+        if stored is None and config.embedding_std is not None:
+            nn.init.normal_(self.bert.embeddings.word_embeddings.weight, std=config.embedding_std)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
         states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
@@ -160,9 +156,9 @@ class DescriptionBackbone(nn.Module):
     is frozen (``freeze_encoder``), z is computed once per description and cached.
     """
 
-    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True, engine: str = "transformers") -> None:
         super().__init__()
-        self.encoder = BertBackbone(config, load_pretrained)  # reads config.pretrained; sets hidden sizes
+        self.encoder = BertBackbone(config, load_pretrained, engine)  # reads config.pretrained; sets hidden sizes
         H, inner = config.hidden_size, config.intermediate_size
         self.ct_base, self.scale = config.ct_base, config.slot_scale
         self.hard = config.slot_readout == "hard"
@@ -271,8 +267,9 @@ class MLPBackbone(nn.Module):
 class Synthesizer(nn.Module):
     """Backbone + one classification head per ISA field."""
 
-    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True) -> None:
-        """``load_pretrained=False`` builds the architecture only (weights come from a checkpoint)."""
+    def __init__(self, config: SynthesizerConfig, load_pretrained: bool = True, engine: str = "transformers") -> None:
+        """``load_pretrained=False`` builds the architecture only (weights come from a checkpoint);
+        ``engine="lite"`` then builds an inference-only BERT encoder (neural/lite_bert.py)."""
         super().__init__()
         check_static(get_isa(config.isa))
         config.validate()
@@ -281,9 +278,9 @@ class Synthesizer(nn.Module):
         if config.backbone == "mlp":
             self.backbone: nn.Module = MLPBackbone(config)
         elif config.readout == "description":
-            self.backbone = DescriptionBackbone(config, load_pretrained)
+            self.backbone = DescriptionBackbone(config, load_pretrained, engine)
         else:
-            self.backbone = BertBackbone(config, load_pretrained)
+            self.backbone = BertBackbone(config, load_pretrained, engine)
         H = config.hidden_size
         self.heads = nn.ModuleDict({name: _head(H, config.head_hidden, size) for name, size in config.field_sizes.items()})
         for head in self.heads.modules():
@@ -332,6 +329,15 @@ class Synthesizer(nn.Module):
         """Argmax per field: (B, F) int64 instruction rows."""
         logits, _ = self.forward(input_ids, attention_mask, token_type_ids)
         return torch.stack([logits[name].argmax(-1) for name in self.fields], dim=-1)
+
+
+def _scratch_settings(config: SynthesizerConfig) -> dict[str, Any]:
+    """The ``BertConfig`` of a from-scratch backbone."""
+    return {"vocab_size": config.vocab_size, "hidden_size": config.hidden_size, "num_hidden_layers": config.num_layers,
+            "num_attention_heads": config.num_heads, "intermediate_size": config.intermediate_size,
+            "hidden_dropout_prob": config.dropout, "attention_probs_dropout_prob": config.dropout,
+            "max_position_embeddings": config.max_positions, "type_vocab_size": 2, "initializer_range": config.init_std,
+            "pad_token_id": config.pad_id}
 
 
 def _head(hidden: int, inner: int, classes: int) -> nn.Module:

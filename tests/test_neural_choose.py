@@ -180,3 +180,17 @@ def test_the_program_choice_rules_against_known_answers():
     mostly_negate[2] = (9, 9, 9, 9)
     c = choose(corpus, FakeNet({"u": mostly_negate}, None), None, "u")
     assert c.program is negate and c.rows_matching == negate.n - 1 and "never refused" in c.note
+
+
+def test_the_lite_encoder_reads_descriptions_as_transformers_does(model, capsys):
+    """The packaged MiniLM read by neural/lite_bert.py (exec's default) and by BertModel:
+    the same choice, the same confidence to 4 places, the same run."""
+    for text in [*UNSEEN.values(), *OFF_TOPIC]:
+        runs = []
+        for engine in ("lite", "transformers"):
+            code, out, err = synth(capsys, "exec", "--model", str(model), "--desc", text, "--json", "--engine", engine)
+            runs.append((code, json.loads(out)))
+        (c0, a), (c1, b) = runs
+        assert c0 == c1 and a.get("memory") == b.get("memory") and a["program"] == b["program"], text
+        for x, y in zip(a["candidates"], b["candidates"], strict=True):
+            assert x["program"] == y["program"] and x["score"] == pytest.approx(y["score"], abs=1e-4)
