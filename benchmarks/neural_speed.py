@@ -14,7 +14,8 @@ native runtime, and the cost of starting ``synth exec``.
     times, 20,000 times over: 120,120,000 steps on subleq), the whole program extracted from
     the network in one pass and run on the Numba runtime, end to end, against the native
     runtime on the compiled program. Target: at least 0.5x.
-(c) ``synth exec`` as a whole process (a BERT model, gcd on 12, 18) against
+(c) ``synth exec`` as a whole process (a BERT model, gcd on 12, 18), with the lite encoder
+    (the default) and with ``--engine transformers``, against
     ``python -c "import torch, transformers"``. Target: at most 2x.
 
 Models are trained here until exact (a feed-forward network and a BERT of 2 layers of
@@ -26,6 +27,7 @@ BENCHMARKS.md (``--write-md``, from that file).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -39,6 +41,7 @@ from common import REPO, OtherLoad, environment, record_and_table  # noqa: E402
 
 RESULT = REPO / "results" / "neural_speed.json"
 GPU = "not measured: no GPU lent"
+PARTS = ("stepwise", "extract", "startup")
 
 
 def trained(backbone: str, files: list[str], out: Path) -> Path:
@@ -123,20 +126,23 @@ def extract_vs_native(model_dir: Path, repeat: int) -> dict:
 
 
 def startup(model_dir: Path, repeat: int) -> dict:
+    """``synth exec`` start to finish with each encoder engine, against the import alone,
+    interleaved so that load on the machine falls on all three alike."""
     venv_bin = Path(sys.executable).parent
     synth = str(venv_bin / "synth")
-    imports, execs = [], []
+    times: dict[str, list[float]] = {"import": [], "lite": [], "transformers": []}
     for _ in range(repeat):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import torch, transformers"], check=True)
-        imports.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        subprocess.run([synth, "exec", "--model", str(model_dir), "--program", "gcd", "--inputs", "12,18", "--json"],
-                       check=True, capture_output=True)
-        execs.append(time.perf_counter() - t0)
-    i, e = statistics.median(imports), statistics.median(execs)
-    return {"import_seconds": i, "exec_seconds": e, "ratio": e / i, "target": 2.0}
-
+        times["import"].append(time.perf_counter() - t0)
+        for engine in ("lite", "transformers"):
+            t0 = time.perf_counter()
+            subprocess.run([synth, "exec", "--model", str(model_dir), "--program", "gcd", "--inputs", "12,18", "--json",
+                            "--engine", engine], check=True, capture_output=True)
+            times[engine].append(time.perf_counter() - t0)
+    i, e, t = (statistics.median(times[k]) for k in ("import", "lite", "transformers"))
+    return {"import_seconds": i, "exec_seconds": e, "ratio": e / i, "exec_transformers_seconds": t,
+            "ratio_transformers": t / i, "target": 2.0}
 
 def loop_program(tmp: Path) -> str:
     """spec/isa.md's benchmark (a) as an assembly source with a description."""
@@ -172,14 +178,22 @@ def markdown(obj: dict) -> str:
         rows.append(f"| (b) extract + Numba runtime, {name}, {r['steps']:,} steps | {r['extract_steps_per_second']:.3g} steps/s "
                     f"| {r['native_steps_per_second']:.3g} steps/s (native) | {r['ratio']:.2f} "
                     f"| >= {r['target']} ({'met' if r['ratio'] >= r['target'] else 'not met'}) |")
-    rows.append(f"| (c) `synth exec` process (BERT model) | {c['exec_seconds']:.2f} s | {c['import_seconds']:.2f} s "
-                f"(`import torch, transformers`) | {c['ratio']:.2f} | <= {c['target']} ({'met' if c['ratio'] <= c['target'] else 'not met'}) |")
+    met = "met" if c["ratio"] <= c["target"] else "not met"
+    rows.append(f"| (c) `synth exec` process (BERT model, `--engine lite`, the default) | {c['exec_seconds']:.2f} s "
+                f"| {c['import_seconds']:.2f} s (`import torch, transformers`) | {c['ratio']:.2f} | <= {c['target']} ({met}) |")
+    if "exec_transformers_seconds" in c:
+        rows.append(f"| (c) `synth exec` process (BERT model, `--engine transformers`) | {c['exec_transformers_seconds']:.2f} s "
+                    f"| {c['import_seconds']:.2f} s | {c['ratio_transformers']:.2f} | (the BertModel encoder, for comparison) |")
     rows.append(f"| H100/H200: stepwise with BERT, network-predicted steps/s | {GPU} | | | >= 1e5 |")
     rows.append(f"| H100/H200: extraction of a 1,024-row program | {GPU} | | | < 50 ms |")
     env = obj["environment"]
     rows += ["", f"Machine: {env['cpu']}, {env['nproc']} cores; torch threads {obj['threads']}; {env['date']}; commit "
              f"{env['commit']}; other processes used {obj['other_load_cores']:.2f} cores on average while it ran. "
              f"Medians of {obj['repeat']} repetitions."]
+    for part, m in obj.get("remeasured", {}).items():
+        rows.append(f"Rows ({'abc'[PARTS.index(part)]}) remeasured alone (`--parts {part}`): "
+                    f"{m['date']}; commit {m['commit']}; other processes used {m['other_load_cores']:.2f} cores on average; "
+                    f"medians of {m['repeat']} repetitions.")
     return "\n".join(rows)
 
 
@@ -190,7 +204,16 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--write-md", action="store_true", help="measure, then write the table into BENCHMARKS.md")
     ap.add_argument("--md-only", action="store_true", help="write the table from results/neural_speed.json without measuring")
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help="which of stepwise, extract, startup to measure (default all); a subset replaces those parts of "
+                    "the record and notes when they were remeasured")
     args = ap.parse_args()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if not parts or set(parts) - set(PARTS):
+        raise SystemExit(f"neural_speed: --parts takes a comma-separated subset of {', '.join(PARTS)}, not {args.parts!r}")
+    whole = set(parts) == set(PARTS)
+    if not whole and not RESULT.exists():
+        raise SystemExit(f"neural_speed: --parts needs an earlier whole record in {RESULT} (run without --parts first)")
     obj = None
     if not args.md_only:
         import torch
@@ -199,12 +222,25 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             files = [str(REPO / "examples" / f"{n}.sasm") for n in ("multiply", "gcd", "add")] + [loop_program(tmp)]
-            models = {b: trained(b, files, tmp / b) for b in ("mlp", "bert")}
-            obj = {"environment": environment(), "threads": torch.get_num_threads(), "repeat": args.repeat,
-                   "stepwise": {b: stepwise(m, args.runs, args.steps, args.repeat) for b, m in models.items()},
-                   "extract": {b: extract_vs_native(m, args.repeat) for b, m in models.items()},
-                   "startup": startup(models["bert"], args.repeat), "gpu": GPU}
-            obj["other_load_cores"] = load.cores()
+            backbones = ("bert",) if parts == ["startup"] else ("mlp", "bert")
+            models = {b: trained(b, files, tmp / b) for b in backbones}
+            measured = {}
+            if "stepwise" in parts:
+                measured["stepwise"] = {b: stepwise(m, args.runs, args.steps, args.repeat) for b, m in models.items()}
+            if "extract" in parts:
+                measured["extract"] = {b: extract_vs_native(m, args.repeat) for b, m in models.items()}
+            if "startup" in parts:
+                measured["startup"] = startup(models["bert"], args.repeat)
+            if whole:
+                obj = {"environment": environment(), "threads": torch.get_num_threads(), "repeat": args.repeat,
+                       **measured, "gpu": GPU, "other_load_cores": load.cores(), "repeat": args.repeat}
+            else:
+                obj = json.loads(RESULT.read_text())
+                env = environment()
+                for part, value in measured.items():
+                    obj[part] = value
+                    obj.setdefault("remeasured", {})[part] = {"date": env["date"], "commit": env["commit"],
+                                                              "other_load_cores": load.cores(), "repeat": args.repeat}
     record_and_table(RESULT, obj, "neural-speed", "python benchmarks/neural_speed.py --write-md", markdown,
                      args.write_md or args.md_only)
     return 0
