@@ -150,8 +150,10 @@ def sst2_table() -> str:
                          f"{'the first ' + str(table['max_train']) if table['max_train'] else 'all'} training sentences); "
                          f"{table['machine']}; {table['date']}. Files: `{directory.relative_to(REPO)}/`.")
         else:
+            runs = sorted({(r["steps"] / r["steps_per_epoch"], r["train_rows"]) for r in records})
+            shape = "; ".join(f"{e:g} epoch{'s' if e != 1 else ''} of {n:,} training sentences" for e, n in runs)
             notes.append(f"* {backbone}: the trials recorded so far in `{directory.relative_to(REPO)}/trials.jsonl` "
-                         "(the command has not finished).")
+                         f"({shape}; the command has not finished).")
     body = sst2.markdown(rows) if rows else ""
     return body + "\n" + "\n".join(notes) + "\n"
 

@@ -545,6 +545,9 @@ def markdown(rows: list[dict[str, Any]], machine: str = "") -> str:
         if "baseline" in by and "soft-instruction" in by:
             gap = by["soft-instruction"]["accuracy_mean"] - by["baseline"]["accuracy_mean"]
             notes.append(f"Soft-instruction minus baseline ({backbone}): {gap:+.2f} points.")
+        if "soft-instruction" in by and "soft-imperative" in by:
+            gap = by["soft-imperative"]["accuracy_mean"] - by["soft-instruction"]["accuracy_mean"]
+            notes.append(f"Soft-imperative minus soft-instruction ({backbone}): {gap:+.2f} points.")
     if machine:
         notes.append(f"Machine: {machine}.")
     return "\n".join(lines + notes) + "\n"
