@@ -233,7 +233,7 @@ def main() -> int:
                 measured["startup"] = startup(models["bert"], args.repeat)
             if whole:
                 obj = {"environment": environment(), "threads": torch.get_num_threads(), "repeat": args.repeat,
-                       **measured, "gpu": GPU, "other_load_cores": load.cores(), "repeat": args.repeat}
+                       **measured, "gpu": GPU, "other_load_cores": load.cores()}
             else:
                 obj = json.loads(RESULT.read_text())
                 env = environment()

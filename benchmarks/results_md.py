@@ -128,7 +128,9 @@ def examples_table() -> str:
 
 # -- SST-2 (Experiments 2 and 3) ------------------------------------------------------------------
 
-SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained"}
+SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained",
+             # the first pretrained recipe, its heads at the encoder's lr (--head-lr-scale 1): docs/neural.md
+             "pretrained, heads x1": RESULTS / "sst2-pretrained-plain"}
 
 
 def sst2_table() -> str:
@@ -141,9 +143,10 @@ def sst2_table() -> str:
         records = _records(directory / "trials.jsonl")
         table = _json(directory / "sst2.json")
         if not records:
-            notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
+            if backbone in ("scratch", "pretrained"):
+                notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
             continue
-        rows.extend(sst2.summarise(records))
+        rows.extend({**r, "backbone": backbone} for r in sst2.summarise(records))
         if table is not None:
             epochs = table["epochs"]
             notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "

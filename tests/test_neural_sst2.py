@@ -264,3 +264,31 @@ def test_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
     config = json.loads((tmp_path / "o" / "models" / "soft-instruction-seed0" / "latest").parent.joinpath(
         (tmp_path / "o" / "models" / "soft-instruction-seed0" / "latest").read_text().strip(), "config.json").read_text())
     assert config["model"]["pretrained"] == "minilm" and config["model"]["hidden_size"] == 384  # no machine path stored
+
+
+def test_heads_learn_faster_on_the_pretrained_encoder():
+    """The pretrained recipe gives the new heads (and the baseline's classifier) lr x 20 in
+    groups of their own; from scratch the groups, and the recorded recipe key, are as before."""
+    import torch
+
+    from neural.experiments import sst2
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Linear(3, 3)
+            self.heads = torch.nn.ModuleDict({"a": torch.nn.Linear(3, 2)})
+            self.LayerNorm = torch.nn.LayerNorm(3)
+
+    m = Tiny()
+    scaled = sst2._param_groups(m, 0.01, 20.0)
+    by_id = {id(p): g for g in scaled for p in g["params"]}
+    assert by_id[id(m.heads["a"].weight)]["lr_scale"] == 20.0 and by_id[id(m.heads["a"].weight)]["weight_decay"] == 0.01
+    assert by_id[id(m.heads["a"].bias)]["lr_scale"] == 20.0 and by_id[id(m.heads["a"].bias)]["weight_decay"] == 0.0
+    assert by_id[id(m.body.weight)]["lr_scale"] == 1.0 and by_id[id(m.LayerNorm.weight)]["weight_decay"] == 0.0
+    assert scaled[0]["lr_scale"] == 1.0 and scaled[0]["weight_decay"] == 0.01  # group 0 carries the logged lr
+    plain = sst2._param_groups(m, 0.01)
+    assert len(plain) == 2 and all(g["lr_scale"] == 1.0 for g in plain)  # the scratch groups of earlier records
+    assert "head_lr_scale" not in sst2.SST2Config(backbone="scratch").recipe_key(10)
+    assert sst2.SST2Config(backbone="pretrained", recipe=sst2.recipe("pretrained")).recipe_key(10)["head_lr_scale"] == 20.0
+    assert sst2.SST2Config(backbone="pretrained", head_lr_scale=1.0).heads_scale() == 1.0

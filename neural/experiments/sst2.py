@@ -76,6 +76,9 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
     return config.with_settings(**overrides)
 
 
+HEAD_LR_SCALE = {"scratch": 1.0, "pretrained": 20.0}  # a pretrained encoder at 5e-5, its new heads at 1e-3
+
+
 @dataclass
 class SST2Config:
     tasks: tuple[str, ...] = TASKS
@@ -86,6 +89,7 @@ class SST2Config:
     warmup: float = 0.1  # share of the steps spent warming the learning rate up
     ema: float | None = 0.999  # validate and keep an exponential moving average of the weights (None: the weights)
     perform_steps: int = 100  # step limit of a performed soft-imperative run (its programs never halt)
+    head_lr_scale: float | None = None  # the heads' (the classifier's) lr is the recipe's times this; None: HEAD_LR_SCALE[backbone]
     device: str = "cpu"
     progress: bool = True
     recipe: TrainConfig = field(default_factory=recipe)
@@ -104,6 +108,8 @@ class SST2Config:
             raise SynthError("warmup must lie in [0, 1)")
         if self.ema is not None and not 0 < self.ema < 1:
             raise SynthError("ema must lie in (0, 1), or be None")
+        if self.head_lr_scale is not None and not self.head_lr_scale > 0:
+            raise SynthError("head_lr_scale must be > 0, or None")
         pick_device(self.device)
         return self
 
@@ -112,8 +118,14 @@ class SST2Config:
         key = self.recipe.to_json()
         for k in ("seed", "device", "progress", "max_steps", "warmup_steps"):
             key.pop(k, None)
-        return {"train": key, "backbone": self.backbone, "epochs": self.epochs, "warmup": self.warmup, "ema": self.ema,
-                "train_sentences": train_rows, "perform_steps": self.perform_steps}
+        obj = {"train": key, "backbone": self.backbone, "epochs": self.epochs, "warmup": self.warmup, "ema": self.ema,
+               "train_sentences": train_rows, "perform_steps": self.perform_steps}
+        if self.heads_scale() != 1.0:  # (records made before the scale existed had 1 and no key)
+            obj["head_lr_scale"] = self.heads_scale()
+        return obj
+
+    def heads_scale(self) -> float:
+        return HEAD_LR_SCALE[self.backbone] if self.head_lr_scale is None else self.head_lr_scale
 
 
 # -- the baseline: BERT for sequence classification, with the Synthesizer's forward -----------------
@@ -230,12 +242,17 @@ def validate(task: Task, model: nn.Module, dev: Encoded, device: torch.device) -
     return scores(task.name, predicted, dev.labels.numpy(), classes)
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases and LayerNorm weights (BERT's practice)."""
-    decay, plain = [], []
+def _param_groups(model: nn.Module, weight_decay: float, head_scale: float = 1.0) -> list[dict[str, Any]]:
+    """AdamW groups: no weight decay on biases and LayerNorm weights (BERT's practice); with
+    ``head_scale`` != 1, the heads (the classifier) in groups of their own whose lr is the
+    schedule's times ``head_scale`` (``lr_scale``): new layers on a pretrained encoder."""
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, p in model.named_parameters():
-        (plain if name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
+        plain = name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+        head = head_scale != 1.0 and (name.startswith("heads.") or name.startswith("classifier.") or ".classifier." in name)
+        groups.setdefault((head, plain), []).append(p)
+    return [{"params": params, "weight_decay": 0.0 if plain else weight_decay, "lr_scale": head_scale if head else 1.0}
+            for (head, plain), params in sorted(groups.items())]
 
 
 def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: Path,
@@ -250,7 +267,8 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     total = max(1, round(config.epochs * stream.per_epoch))
     recipe_.max_steps, recipe_.warmup_steps = total, round(config.warmup * total)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(_param_groups(model, recipe_.weight_decay), lr=recipe_.lr, betas=recipe_.betas, eps=recipe_.eps)
+    optimizer = torch.optim.AdamW(_param_groups(model, recipe_.weight_decay, config.heads_scale()), lr=recipe_.lr,
+                                  betas=recipe_.betas, eps=recipe_.eps)
     average = WeightAverage(model, config.ema) if config.ema else None
     partial = model_dir / PARTIAL
     step, seconds, history, losses = 0, 0.0, [], []
@@ -283,7 +301,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
         validate_if_due()
         while step < total:
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(recipe_, step)
+                group["lr"] = learning_rate(recipe_, step) * group.get("lr_scale", 1.0)
             index = stream.batch(step)
             inputs = {k: v.to(device) for k, v in train_data.inputs(index, trim=True).items()}
             _, loss = model(**inputs, labels=train_data.labels[index].to(device), label_smoothing=recipe_.label_smoothing)
