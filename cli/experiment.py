@@ -215,6 +215,9 @@ def _add_describe(ex: argparse._SubParsersAction) -> None:
     d.add_argument("--paraphrases", metavar="FILE", help="more paraphrases: a JSON object, program -> list of strings "
                    "(default: heldout_paraphrases.json in --examples, if there)")
     d.add_argument("--off-topic", metavar="FILE", help="texts that mean no program, one a line (default: off_topic.txt in --examples)")
+    d.add_argument("--background", metavar="FILE", help="texts that mean no program, one a line, for the encoder fit and "
+                   "the calibration (never the off-topic test texts; default: background.txt in --examples, if there)")
+    d.add_argument("--no-background", action="store_true", help="fit and calibrate without background texts")
     d.add_argument("--no-baselines", action="store_true", help="skip the word-overlap and embedding baselines")
     d.add_argument("--no-comments", action="store_true",
                    help="do not add each source file's leading comment as a training description")
@@ -233,9 +236,11 @@ def describe_command(args: argparse.Namespace) -> int:
     overrides = _overrides(args.config, ("backbone", "seed", "device", "progress"))
     examples = Path(args.examples)
     paraphrases = args.paraphrases or (str(examples / "heldout_paraphrases.json") if (examples / "heldout_paraphrases.json").is_file() else None)
+    background = None if args.no_background else (
+        args.background or (str(examples / "background.txt") if (examples / "background.txt").is_file() else None))
     config = describe.DescribeConfig(
         isas=_names(args.isa), backbones=_names(args.backbone), folds=args.folds, seed=args.seed, examples=args.examples,
-        paraphrases=paraphrases, off_topic=args.off_topic or str(examples / "off_topic.txt"),
+        paraphrases=paraphrases, off_topic=args.off_topic or str(examples / "off_topic.txt"), background=background,
         programs=_names(args.programs) if args.programs else None, baselines=not args.no_baselines, final=args.final,
         comments=not args.no_comments,
         device=args.device, progress=args.progress, overrides=overrides,

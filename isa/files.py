@@ -28,6 +28,14 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise SynthError(f"{path}: not UTF-8 text (bad byte at offset {e.start})") from None
 
 
+def read_lines(path: str | Path, what: str = "file") -> list[str]:
+    """The non-empty lines of a text file, stripped; a file with none is an error."""
+    lines = [line.strip() for line in read_text(path, what).splitlines() if line.strip()]
+    if not lines:
+        raise SynthError(f"{path}: holds no texts (one a line)")
+    return lines
+
+
 def parse_json(text: str, path: str | Path) -> Any:
     try:
         return json.loads(text)

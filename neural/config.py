@@ -36,6 +36,9 @@ class TrainConfig:
     encoder_objective: str = "slots"  # "slots": cross-entropy over the program keys; "pairs": SetFit's contrastive pairs
     calibration_quantile: float = 0.1  # the refusal threshold: between this low quantile of the held-out
     # descriptions' own-program scores and the high one of their other-program scores (neural/encoder_fit.py)
+    background: str | None = None  # a file of texts that describe no program (one a line): the encoder fit keeps
+    # their best cos(z, key) below background_margin, and the threshold above a held-out part of them
+    background_margin: float = 0.2
     slot_scale: float = 20.0  # readout "description": program logits are slot_scale * cos(z, key)
     slot_readout: str = "soft"  # ... at inference, g mixes the slots' values by softmax ("soft") or is the top slot's ("hard")
     head_hidden: int = 0  # 0: linear heads; else one hidden GELU layer of this width in each head
@@ -98,6 +101,10 @@ class TrainConfig:
             raise SynthError("the description read-out is for the bert and pretrained backbones")
         if self.encoder_objective not in ("slots", "pairs"):
             raise SynthError(f"encoder_objective must be slots or pairs, not {self.encoder_objective!r}")
+        if self.background is not None and self.encoder_objective != "slots":
+            raise SynthError("background texts are used by the slots objective of the encoder fit, not pairs")
+        if not -1 <= self.background_margin <= 1:
+            raise SynthError("background_margin must lie in [-1, 1] (a cosine)")
         if self.encoder_epochs < 0 or not self.encoder_lr > 0 or not 0 <= self.calibration_quantile < 1:
             raise SynthError("encoder_epochs must be >= 0, encoder_lr > 0 and calibration_quantile in [0, 1)")
         return self
@@ -168,7 +175,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 
 def _coerce(key: str, value: Any, default: Any, where: str) -> Any:
     bad = SynthError(f"{where}: {key} = {value!r} has the wrong type")
-    if key in ("pretrained", "tokenizer", "batch_size", "embedding_std", "anneal_at") and value is None:
+    if key in ("pretrained", "tokenizer", "background", "batch_size", "embedding_std", "anneal_at") and value is None:
         return None
     if isinstance(default, bool):
         if not isinstance(value, bool):

@@ -8,10 +8,16 @@ before the rows are learned:
    ``scale * cos(z, keys)``), which ties the paraphrases of one program together and pushes
    other programs' away, with one training description of each program (that has three or
    more) held out;
+   With ``background`` texts (ones that describe no program: other tasks, small talk),
+   each step also takes a batch of them and adds ``mean(relu(max cos(z_bg, keys) - margin))``,
+   which keeps a text that means nothing stored away from every key (outlier exposure,
+   Hendrycks et al. 2019, with the refusal score itself as the loss); every fifth
+   background text is held out of it;
 3. the held-out descriptions give the refusal threshold: halfway between the low
    ``quantile`` of their scores for their own program (cos(z, key): the network's
-   confidence) and the high ``1 - quantile`` of their best scores for any other program
-   (how close a text that means another program comes; off-topic texts behave alike);
+   confidence) and the high ``1 - quantile`` of the best scores of texts that mean
+   something else: held-out descriptions for any other program, and the held-out
+   background texts;
 4. training goes on with the held-out descriptions folded back in, and the encoder is then
    frozen (its z cached), so that the rows are learned on fixed description features.
 
@@ -58,9 +64,16 @@ def scores(model: Any, tokenizer: SynthTokenizer, texts: list[str], device: torc
 
 def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs: int, lr: float, keys_lr: float,
                 quantile: float, seed: int, device: torch.device, batch_size: int = 32, objective: str = "slots",
+                background: list[str] | None = None, margin: float = 0.2,
                 say: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Steps 1-4 above; returns the calibration (threshold, quantile, held-out counts)."""
     backbone = model.backbone
+    background = list(background or [])
+    if background and objective != "slots":
+        raise ValueError("background texts are for the slots objective")
+    bg_held = background[4::5] if len(background) >= 5 else []
+    bg_train = [t for i, t in enumerate(background) if len(background) < 5 or i % 5 != 4]
+    bg_pool = bg_train
     texts = [d for p in corpus.programs for d in corpus.descriptions(p)]
     labels = [i for i, p in enumerate(corpus.programs) for _ in corpus.descriptions(p)]
     held = set()
@@ -79,6 +92,14 @@ def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs
     generator = torch.Generator().manual_seed(seed * 1_000_003 + 17)
     y = torch.tensor(labels, dtype=torch.long, device=device)
 
+    def background_loss() -> torch.Tensor:
+        """The best cos(z, key) of a batch of background texts, kept below the margin."""
+        pick = torch.randint(len(bg_pool), (min(len(bg_pool), max(1, batch_size // 2)),), generator=generator)
+        x = description_inputs(tokenizer, [bg_pool[int(i)] for i in pick], device)
+        z = F.normalize(backbone.embed_descriptions(x["input_ids"], x["attention_mask"]), dim=-1)
+        best = (z @ F.normalize(backbone.keys, dim=-1).T).max(-1).values
+        return F.relu(best - margin).mean()
+
     def run_epochs(count: int, pool: list[int]) -> float:
         loss_value = 0.0
         backbone.train()
@@ -89,6 +110,8 @@ def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs
                 x = description_inputs(tokenizer, [texts[j] for j in index], device)
                 z = backbone.embed_descriptions(x["input_ids"], x["attention_mask"])
                 loss = F.cross_entropy(backbone.program_logits(z), y[index])
+                if bg_pool:
+                    loss = loss + background_loss()
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_([p for g in params for p in g["params"]], 1.0)
@@ -140,16 +163,22 @@ def fit_encoder(model: Any, corpus: Corpus, tokenizer: SynthTokenizer, *, epochs
         truth = np.array([labels[j] for j in order])
         own = s[np.arange(len(order)), truth]
         other = np.where(np.arange(s.shape[1])[None, :] == truth[:, None], -np.inf, s).max(1) if s.shape[1] > 1 else own * 0
+        if bg_held:
+            bg_best = scores(model, tokenizer, bg_held, device).max(1)
+            calibration.update(background=len(bg_held), background_scores=[round(float(v), 4) for v in bg_best])
+            other = np.concatenate([other, bg_best])
         low, high = float(np.quantile(own, quantile)), float(np.quantile(other, 1 - quantile))
         calibration.update(threshold=(low + high) / 2, own_low=low, other_high=high, heldout_right=int((s.argmax(1) == truth).sum()),
                            heldout_scores=[round(float(v), 4) for v in own], heldout_other=[round(float(v), 4) for v in other])
     else:
         calibration.update(threshold=None, heldout_right=0, heldout_scores=[])
-    loss_b = run(max(1, epochs // 2), list(range(len(texts))))  # 4.
+    bg_pool = background  # 4., the held-out background folded back in too
+    loss_b = run(max(1, epochs // 2), list(range(len(texts))))
     backbone.freeze_encoder()
     model.config.extra["encoder_frozen"] = True
     if say is not None:
-        say(f"synth: encoder fitted on {len(texts)} descriptions ({len(held)} held out for calibration, "
+        say(f"synth: encoder fitted on {len(texts)} descriptions and {len(background)} background texts "
+            f"({len(held)} and {len(bg_held)} held out for calibration, "
             f"{calibration['heldout_right']} of them read as their program); loss {loss_a:.3g} -> {loss_b:.3g}; "
             f"threshold {calibration['threshold']}")
     return calibration

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from isa.base import SynthError
+from isa.files import read_lines
 from neural import checkpoint
 from neural.config import TrainConfig
 from neural.corpus import Corpus
@@ -247,7 +248,8 @@ def train(
         lr = config.encoder_lr if model.config.pretrained else config.lr
         calibration = fit_encoder(model, corpus, tokenizer, epochs=config.encoder_epochs, lr=lr, keys_lr=config.lr,
                                   quantile=config.calibration_quantile, seed=config.seed, device=device,
-                                  objective=config.encoder_objective,
+                                  objective=config.encoder_objective, margin=config.background_margin,
+                                  background=read_lines(config.background, "background file") if config.background else None,
                                   say=(lambda s: sys.stderr.write(s + "\n")) if config.progress else None)
     data = encode(corpus, tokenizer).to(device)
     batch_size = config.batch_size or default_batch_size(len(data))

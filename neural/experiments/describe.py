@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from isa.base import SynthError
-from isa.files import write_atomic
+from isa.files import read_lines, write_atomic
 from isa.registry import static_isas
 from neural.experiments import trials
 from neural.experiments.describe_data import (
@@ -70,6 +70,7 @@ class DescribeConfig:
     examples: str = "examples"
     paraphrases: str | None = "examples/heldout_paraphrases.json"
     off_topic: str = "examples/off_topic.txt"
+    background: str | None = "examples/background.txt"  # texts that mean no program, for the encoder fit and calibration
     programs: tuple[str, ...] | None = None
     comments: bool = True  # the source files' leading comments as training descriptions too (describe_data.py)
     baselines: bool = True
@@ -91,7 +92,8 @@ class DescribeConfig:
         return self
 
     def recipe(self, backbone: str) -> TrainConfig:
-        return recipe(backbone, seed=self.seed, device=self.device, progress=self.progress, **self.overrides)
+        return recipe(backbone, seed=self.seed, device=self.device, progress=self.progress,
+                      **{"background": self.background, **self.overrides})
 
     def deal(self, isa: str, paraphrases: dict[str, list[str]]) -> tuple[list[Any], list[str], dict[str, list[str]], list[Any]]:
         """ISA's example programs, those skipped, their source comments (training descriptions
@@ -119,6 +121,7 @@ def run(config: DescribeConfig, out: str | Path, say: Callable[[str], None] = la
     key = config.key()
     done = {(r["isa"], r["backbone"], r["fold"]): r for r in trials.load(out, key)}
     off_topic = load_off_topic(config.off_topic)
+    background = read_lines(config.background, "background file") if config.background else []
     paraphrases = load_paraphrases(config.paraphrases)
     records = []
     embedder = None
@@ -134,14 +137,14 @@ def run(config: DescribeConfig, out: str | Path, say: Callable[[str], None] = la
                     t0 = time.perf_counter()
                     if name in BASELINES:
                         if name == "word-overlap":
-                            rates = score_baseline(word_scores, train_texts, fold.held, off_topic, 0.1)
+                            rates = score_baseline(word_scores, train_texts, fold.held, off_topic, 0.1, background)
                         else:
                             if embedder is None:
                                 from neural.experiments.describe_score import embedding_scores, pretrained_embedder
 
                                 embedder = pretrained_embedder()
                             rates = score_baseline(lambda t, e=embedder: embedding_scores(t, e), train_texts, fold.held,
-                                                   off_topic, 0.1)
+                                                   off_topic, 0.1, background)
                         info: dict[str, Any] = {}
                     else:
                         from neural.corpus import Corpus

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from isa.base import SynthError
-from isa.files import read_text
+from isa.files import read_lines, read_text
 from isa.program import Program
 
 
@@ -93,10 +93,7 @@ def load_paraphrases(path: str | Path | None) -> dict[str, list[str]]:
 
 def load_off_topic(path: str | Path) -> list[str]:
     """Texts that describe no program of the library, one a line."""
-    texts = [line.strip() for line in read_text(path, "off-topic file").splitlines() if line.strip()]
-    if not texts:
-        raise SynthError(f"{path}: holds no texts (one a line)")
-    return texts
+    return read_lines(path, "off-topic file")
 
 
 def pools(programs: list[Program], paraphrases: dict[str, list[str]]) -> dict[str, list[str]]:

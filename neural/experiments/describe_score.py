@@ -186,18 +186,23 @@ def pretrained_embedder() -> Callable[[list[str]], np.ndarray]:
 
 
 def score_baseline(make: Callable[[dict[str, list[str]]], Callable[[list[str]], np.ndarray]], train: dict[str, list[str]],
-                   held: list[tuple[str, str]], off_topic: list[str], quantile: float) -> dict[str, Any]:
+                   held: list[tuple[str, str]], off_topic: list[str], quantile: float,
+                   background: list[str] | None = None) -> dict[str, Any]:
     """A retrieval baseline's rates: its threshold from the last training description of each
-    program (with 3 or more) held out of a memory of the others."""
+    program (with 3 or more) held out of a memory of the others, and from the best scores of
+    the ``background`` texts (which mean no program), as the Synthesizer's encoder fit does."""
     names = list(train)
     inner = {n: (d[:-1] if len(d) >= 3 else d) for n, d in train.items()}
     probe = [(n, d[-1]) for n, d in train.items() if len(d) >= 3]
     threshold = None
     if probe:
-        s = make(inner)([t for _, t in probe])
+        memory = make(inner)
+        s = memory([t for _, t in probe])
         truth = np.array([names.index(n) for n, _ in probe])
         own = s[np.arange(len(probe)), truth]
         other = np.where(np.arange(len(names))[None, :] == truth[:, None], -np.inf, s).max(1)
+        if background:
+            other = np.concatenate([other, memory(background).max(1)])
         threshold = calibrate(own, other, quantile)
     scores = make(train)
     texts = [t for _, t in held] + off_topic
