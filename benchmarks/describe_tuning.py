@@ -6,7 +6,11 @@ user's own words"): top-1 program of unseen paraphrases from the fitted encoder 
     python benchmarks/describe_tuning.py [--isa ext] [--folds 0,1]      # ~3 minutes a variant on 2 cores
 
 Each variant prints the top-1 rate by the program keys (what the network uses), by the
-nearest training description after fitting ("knn") and by the mean of the two ("mix").
+nearest training description after fitting ("knn") and by the mean of the two ("mix"); and,
+with the fit's calibrated threshold on the keys' scores, the held-out texts accepted as their
+own program ("right", what a right run needs once the rows are exact), the accepted ones that
+name another ("accepted_wrong", a share of the accepted) and the off-topic texts refused.
+A variant may set epochs, lr, slot_scale, objective, background (false: none) and margin.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
 
-VARIANTS = {"recipe": {}, "12 epochs": {"epochs": 12}, "encoder lr 1e-4": {"lr": 1e-4}, "slot scale 20": {"slot_scale": 20}}
+VARIANTS = {"recipe": {}, "no background": {"background": False}, "12 epochs": {"epochs": 12},
+            "encoder lr 1e-4": {"lr": 1e-4}, "slot scale 20": {"slot_scale": 20}}
 
 
 def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
@@ -27,17 +32,20 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
     import torch
     import torch.nn.functional as F
 
+    from isa.files import read_lines
     from neural.corpus import Corpus
     from neural.encoder_fit import embed, fit_encoder, scores
     from neural.experiments.describe import DescribeConfig
-    from neural.experiments.describe_data import load_paraphrases
+    from neural.experiments.describe_data import load_off_topic, load_paraphrases
     from neural.train import build
 
     config = DescribeConfig(isas=(isa,), backbones=("pretrained",))
     _, _, _, dealt = config.deal(isa, load_paraphrases(config.paraphrases))
     device = torch.device("cpu")
     right = {"keys": 0, "knn": 0, "mix": 0}
-    total = 0
+    total = accepted_right = accepted = refused = 0
+    off_topic = load_off_topic(config.off_topic)
+    background = read_lines(config.background, "background file") if config.background and variant.get("background", True) else None
     for i in folds:
         fold = dealt[i]
         recipe = config.recipe("pretrained").with_settings(**{k: v for k, v in variant.items() if k == "slot_scale"})
@@ -45,9 +53,12 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
         torch.manual_seed(0)
         model, tokenizer = build(recipe, corpus)
         model.train()
-        fit_encoder(model, corpus, tokenizer, epochs=variant.get("epochs", recipe.encoder_epochs),
-                    lr=variant.get("lr", recipe.encoder_lr), keys_lr=recipe.lr, quantile=recipe.calibration_quantile,
-                    seed=0, device=device, objective=variant.get("objective", recipe.encoder_objective))
+        calibration = fit_encoder(model, corpus, tokenizer, epochs=variant.get("epochs", recipe.encoder_epochs),
+                                  lr=variant.get("lr", recipe.encoder_lr), keys_lr=recipe.lr,
+                                  quantile=recipe.calibration_quantile, seed=0, device=device,
+                                  objective=variant.get("objective", recipe.encoder_objective), background=background,
+                                  margin=variant.get("margin", recipe.background_margin))
+        threshold = calibration["threshold"]
         names = [p.name for p in corpus.programs]
         held = [t for _, t in fold.held]
         truth = [p for p, _ in fold.held]
@@ -60,7 +71,13 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
         for label, s in (("keys", by_keys), ("knn", knn), ("mix", (by_keys + knn) / 2)):
             right[label] += sum(names[j] == t for j, t in zip(s.argmax(1), truth, strict=True))
         total += len(held)
-    return {label: round(r / total, 3) for label, r in right.items()} | {"texts": total}
+        took = by_keys.max(1) >= threshold
+        accepted += int(took.sum())
+        accepted_right += sum(bool(a) and names[j] == t for a, j, t in zip(took, by_keys.argmax(1), truth, strict=True))
+        refused += int((scores(model, tokenizer, off_topic, device).max(1) < threshold).sum())
+    return {label: round(r / total, 3) for label, r in right.items()} | {
+        "right": round(accepted_right / total, 3), "accepted_wrong": round(1 - accepted_right / max(accepted, 1), 3),
+        "off_topic_refused": round(refused / (len(off_topic) * len(folds)), 3), "texts": total}
 
 
 def main() -> int:

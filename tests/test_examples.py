@@ -97,6 +97,23 @@ def test_descriptions_are_unique_across_the_library() -> None:
     assert not clashes, clashes
 
 
+def test_background_texts_stay_apart_from_the_test_texts() -> None:
+    """background.txt (trained on as "no program") shares no text, nor a near copy, with
+    off_topic.txt (the refusal test set) or with any paraphrase of a program."""
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+    background = [t.strip() for t in (REPO / "examples" / "background.txt").read_text().splitlines() if t.strip()]
+    off_topic = [t.strip() for t in (REPO / "examples" / "off_topic.txt").read_text().splitlines() if t.strip()]
+    paraphrases = [d for p in EXAMPLES for d in compiled(p, "ext").descriptions]
+    assert len(background) >= 100 and len(set(background)) == len(background)
+    near = [(b, o) for b in background for o in off_topic
+            if len(words(b) & words(o)) / len(words(b) | words(o)) >= 0.35]
+    assert not near, near
+    assert not {b.lower() for b in background} & {d.lower() for d in paraphrases}
+
+
 def test_readme_lists_every_example() -> None:
     readme = (REPO / "examples" / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z0-9_]+)` \|", readme, re.M))
