@@ -9,7 +9,9 @@ Each variant prints the top-1 rate by the program keys (what the network uses), 
 nearest training description after fitting ("knn") and by the mean of the two ("mix"); and,
 with the fit's calibrated threshold on the keys' scores, the held-out texts accepted as their
 own program ("right", what a right run needs once the rows are exact), the accepted ones that
-name another ("accepted_wrong", a share of the accepted) and the off-topic texts refused.
+name another ("accepted_wrong", a share of the accepted) and the off-topic texts refused; and
+the most frequent confusions by the keys (held-out text's program -> the program named); and
+the same three rates when acceptance also asks for a lead over the second program's score.
 A variant may set epochs, lr, slot_scale, objective, background (false: none) and margin.
 """
 
@@ -19,10 +21,12 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, if not installed
 
+GAPS = (0.02, 0.05, 0.1, 0.15)  # leads over the second program's score, a second acceptance rule tried beside the threshold
 VARIANTS = {"recipe": {}, "no background": {"background": False}, "12 epochs": {"epochs": 12},
             "encoder lr 1e-4": {"lr": 1e-4}, "slot scale 20": {"slot_scale": 20}}
 
@@ -44,6 +48,8 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
     device = torch.device("cpu")
     right = {"keys": 0, "knn": 0, "mix": 0}
     total = accepted_right = accepted = refused = 0
+    confused: Counter[str] = Counter()
+    gaps = {g: [0, 0, 0] for g in GAPS}  # gap -> accepted and right, accepted, off-topic refused
     off_topic = load_off_topic(config.off_topic)
     background = read_lines(config.background, "background file") if config.background and variant.get("background", True) else None
     for i in folds:
@@ -71,13 +77,33 @@ def top1(isa: str, folds: list[int], variant: dict) -> dict[str, float]:
         for label, s in (("keys", by_keys), ("knn", knn), ("mix", (by_keys + knn) / 2)):
             right[label] += sum(names[j] == t for j, t in zip(s.argmax(1), truth, strict=True))
         total += len(held)
+        confused.update(f"{t} -> {names[j]}" for j, t in zip(by_keys.argmax(1), truth, strict=True) if names[j] != t)
         took = by_keys.max(1) >= threshold
         accepted += int(took.sum())
         accepted_right += sum(bool(a) and names[j] == t for a, j, t in zip(took, by_keys.argmax(1), truth, strict=True))
-        refused += int((scores(model, tokenizer, off_topic, device).max(1) < threshold).sum())
+        off = scores(model, tokenizer, off_topic, device)
+        refused += int((off.max(1) < threshold).sum())
+        lead, lead_off = _lead(by_keys), _lead(off)
+        for g, counts in gaps.items():  # also ask for a lead of g over the second program
+            ok = took & (lead >= g)
+            counts[0] += sum(bool(a) and names[j] == t for a, j, t in zip(ok, by_keys.argmax(1), truth, strict=True))
+            counts[1] += int(ok.sum())
+            counts[2] += int(((off.max(1) < threshold) | (lead_off < g)).sum())
     return {label: round(r / total, 3) for label, r in right.items()} | {
         "right": round(accepted_right / total, 3), "accepted_wrong": round(1 - accepted_right / max(accepted, 1), 3),
-        "off_topic_refused": round(refused / (len(off_topic) * len(folds)), 3), "texts": total}
+        "off_topic_refused": round(refused / (len(off_topic) * len(folds)), 3), "texts": total,
+        "confused": dict(confused.most_common(12)),
+        "with_lead": {f"{g:g}": {"right": round(r / total, 3), "accepted_wrong": round(1 - r / max(a, 1), 3),
+                                 "off_topic_refused": round(o / (len(off_topic) * len(folds)), 3)}
+                      for g, (r, a, o) in gaps.items()}}
+
+
+def _lead(s):  # (texts, programs) -> (texts,)
+    """Each row's best score minus its second best."""
+    import numpy as np
+
+    top2 = np.sort(s, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
 
 
 def main() -> int:

@@ -165,6 +165,10 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
     s.add_argument("--head-lr-scale", type=float, metavar="X",
                    help="the heads' (the classifier's) learning rate is the recipe's times X, for all three tasks "
                    "(default 1 from scratch, 20 on the pretrained encoder)")
+    s.add_argument("--new-tokens", choices=("spread", "mean"), default="spread",
+                   help="pretrained: the tokens added to its vocabulary ([C:t], program tokens) start as distinct "
+                   "vectors drawn like its own (spread), or all as one, their mean (mean: transformers' resize; "
+                   "the first pretrained records) (default spread)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common_arguments(s, "sst2", "tables, models and records go")
     s.set_defaults(func=sst2_command)
@@ -179,7 +183,7 @@ def sst2_command(args: argparse.Namespace) -> int:
     overrides = _overrides(args.config, ("seed", "device", "progress", "max_steps", "warmup_steps", "backbone"))
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
-                             head_lr_scale=args.head_lr_scale, recipe=sst2.recipe(args.backbone, **overrides)).validate()
+                             head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides)).validate()
     data = sst2_data.load(args.data).limited(args.max_train)
     if args.restart:
         trials.discard(args.out)

@@ -13,6 +13,7 @@ of ``synth train`` and ``synth experiment sst2``, and the sentence-embedding bas
     directory()                 -> Path of the installed model (config.json, model.safetensors, tokenizer.json)
     resolve("minilm" | DIR)     -> the directory a TrainConfig's ``pretrained`` names
     load_bert(DIR)              -> transformers.BertModel, offline
+    spread_added_tokens(model, DIR) -> re-draws the embeddings of the tokens added to DIR's vocabulary
 """
 
 from __future__ import annotations
@@ -99,3 +100,41 @@ def load_bert(path: str | Path, vocab_size: int | None = None, *, classes: int |
     finally:
         hf_logging.set_verbosity(verbosity)
     return bert
+
+
+def vocab_size(path: str | Path) -> int:
+    """The vocabulary size of the pretrained model in ``path`` (its config.json)."""
+    import json
+
+    try:
+        return int(json.loads((Path(path) / "config.json").read_text())["vocab_size"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise SynthError(f"{path}/config.json: no vocab_size ({e})") from None
+
+
+def spread_added_tokens(model: Any, path: str | Path) -> int:
+    """Re-draw the embeddings of the tokens added to the pretrained vocabulary (the
+    Synthesizer's [C:t] and program tokens) from a normal with the mean and covariance of
+    the pretrained rows, so that each starts as distinct from the others as two words are.
+
+    ``resize_token_embeddings`` draws them with 1e-9 times that covariance: every added
+    token then starts as one vector, the mean, and a network that must tell ten program
+    tokens and a hundred instruction numbers apart has to pull them apart at the encoder's
+    small learning rate first (docs/neural.md, "SST-2"). Uses torch's global generator
+    (seeded by the caller); returns how many rows were drawn."""
+    import torch
+
+    first = vocab_size(path)
+    emb = next(m for name, m in model.named_modules() if name.endswith("word_embeddings"))
+    weight = emb.weight.data
+    added = weight.shape[0] - first
+    if added <= 0:
+        return 0
+    old = weight[:first].double()
+    mean = old.mean(0)
+    centered = old - mean
+    cov = centered.T @ centered / first
+    chol = torch.linalg.cholesky(cov + 1e-8 * torch.eye(len(cov), dtype=cov.dtype))
+    drawn = mean + torch.randn(added, len(mean), dtype=cov.dtype) @ chol.T
+    weight[first:] = drawn.to(weight.dtype)
+    return added

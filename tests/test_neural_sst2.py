@@ -292,3 +292,32 @@ def test_heads_learn_faster_on_the_pretrained_encoder():
     assert "head_lr_scale" not in sst2.SST2Config(backbone="scratch").recipe_key(10)
     assert sst2.SST2Config(backbone="pretrained", recipe=sst2.recipe("pretrained")).recipe_key(10)["head_lr_scale"] == 20.0
     assert sst2.SST2Config(backbone="pretrained", head_lr_scale=1.0).heads_scale() == 1.0
+
+
+def test_added_tokens_start_apart_on_the_pretrained_encoder():
+    """transformers' resize starts every added token ([C:t], program tokens) as one vector;
+    the pretrained recipe re-draws them as distinct as the encoder's own words, and leaves
+    the pretrained rows as they were."""
+    import torch
+
+    from neural import pretrained
+    from neural.experiments import sst2
+
+    path = pretrained.directory()
+    first = pretrained.vocab_size(path)
+    torch.manual_seed(0)
+    bert = pretrained.load_bert(path, first + 12)
+    weight = bert.embeddings.word_embeddings.weight.data
+    before = weight.clone()
+    added = weight[first:]
+    words = before[1000:1012]
+    assert torch.cdist(added, added).max() < 1e-3 * torch.cdist(words, words).max()  # resize: all one vector
+    assert pretrained.spread_added_tokens(bert, path) == 12
+    assert torch.equal(weight[:first], before[:first])
+    spread, typical = torch.pdist(weight[first:]), torch.pdist(before[2000:3000])
+    assert spread.min() > 0.3 * typical.median() and spread.median() < 3 * typical.median()
+    assert pretrained.spread_added_tokens(bert, path) == 12  # idempotent in shape; a second draw, not an error
+    key = sst2.SST2Config(backbone="pretrained", recipe=sst2.recipe("pretrained")).recipe_key(10)
+    assert key["new_tokens"] == "spread"
+    assert "new_tokens" not in sst2.SST2Config(backbone="pretrained", new_tokens="mean").recipe_key(10)  # earlier records
+    assert "new_tokens" not in sst2.SST2Config(backbone="scratch").recipe_key(10)

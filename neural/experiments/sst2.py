@@ -77,6 +77,7 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
 
 
 HEAD_LR_SCALE = {"scratch": 1.0, "pretrained": 20.0}  # a pretrained encoder at 5e-5, its new heads at 1e-3
+NEW_TOKENS = ("mean", "spread")  # how the tokens added to a pretrained vocabulary start (build_model)
 
 
 @dataclass
@@ -90,6 +91,8 @@ class SST2Config:
     ema: float | None = 0.999  # validate and keep an exponential moving average of the weights (None: the weights)
     perform_steps: int = 100  # step limit of a performed soft-imperative run (its programs never halt)
     head_lr_scale: float | None = None  # the heads' (the classifier's) lr is the recipe's times this; None: HEAD_LR_SCALE[backbone]
+    new_tokens: str = "spread"  # pretrained: the added tokens ([C:t], programs) start distinct ("spread") or as
+    # transformers' resize leaves them, all one vector ("mean", the records made before this setting existed)
     device: str = "cpu"
     progress: bool = True
     recipe: TrainConfig = field(default_factory=recipe)
@@ -110,6 +113,8 @@ class SST2Config:
             raise SynthError("ema must lie in (0, 1), or be None")
         if self.head_lr_scale is not None and not self.head_lr_scale > 0:
             raise SynthError("head_lr_scale must be > 0, or None")
+        if self.new_tokens not in NEW_TOKENS:
+            raise SynthError(f"new_tokens must be one of {', '.join(NEW_TOKENS)}, not {self.new_tokens!r}")
         pick_device(self.device)
         return self
 
@@ -122,6 +127,8 @@ class SST2Config:
                "train_sentences": train_rows, "perform_steps": self.perform_steps}
         if self.heads_scale() != 1.0:  # (records made before the scale existed had 1 and no key)
             obj["head_lr_scale"] = self.heads_scale()
+        if self.backbone == "pretrained" and self.new_tokens != "mean":  # (nor before this one: "mean")
+            obj["new_tokens"] = self.new_tokens
         return obj
 
     def heads_scale(self) -> float:
@@ -148,10 +155,12 @@ class SequenceClassifier(nn.Module):
         return {"class": logits}, loss
 
 
-def build_model(task: Task, config: TrainConfig, texts: list[str]) -> tuple[nn.Module, SynthTokenizer]:
+def build_model(task: Task, config: TrainConfig, texts: list[str],
+                new_tokens: str = "mean") -> tuple[nn.Module, SynthTokenizer]:
     """The task's network and tokenizer, initialised from ``config.seed``: from scratch, one
     WordPiece vocabulary learned from the training sentences and the prompts for all three
-    tasks; pretrained, the encoder's own."""
+    tasks; pretrained, the encoder's own, and with ``new_tokens="spread"`` the tokens added
+    to it drawn as distinct vectors (``pretrained.spread_added_tokens``)."""
     from neural.train import backbone_settings, build
 
     _, pretrained_name, tokenizer_dir = backbone_settings(config)
@@ -161,12 +170,19 @@ def build_model(task: Task, config: TrainConfig, texts: list[str]) -> tuple[nn.M
         tokenizer = SynthTokenizer.from_texts([*texts, *(p.format(program="", text="") for p in PROMPTS)], task.corpus,
                                               config.vocab_size)
     if task.corpus is not None:
-        return build(config, task.corpus, tokenizer)
+        model, tokenizer = build(config, task.corpus, tokenizer)
+        if pretrained_name and new_tokens == "spread":
+            from neural import pretrained
+
+            pretrained.spread_added_tokens(model, pretrained.resolve(pretrained_name))
+        return model, tokenizer
     torch.manual_seed(config.seed)
     if pretrained_name:
         from neural import pretrained
 
         bert = pretrained.load_bert(pretrained.resolve(pretrained_name), tokenizer.vocab_size, classes=2)
+        if new_tokens == "spread":
+            pretrained.spread_added_tokens(bert, pretrained.resolve(pretrained_name))
     else:
         from transformers import BertConfig, BertForSequenceClassification
 
@@ -260,7 +276,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     """Train and validate one (task, seed); keep the model in ``model_dir``; return the record."""
     device = pick_device(config.device)
     recipe_ = TrainConfig(**{**asdict(config.recipe), "seed": seed, "device": config.device})
-    model, tokenizer = build_model(task, recipe_, [e.text for e in data.train])
+    model, tokenizer = build_model(task, recipe_, [e.text for e in data.train], config.new_tokens)
     train_data, dev = encode_task_rows(task, tokenizer, "train"), encode_task_rows(task, tokenizer, "dev")
     B = recipe_.batch_size or 32
     stream = LengthBuckets(train_data.lengths(), B, seed)
