@@ -112,3 +112,13 @@ def test_bad_arguments(capsys, tmp_path):
         assert main(["experiment", "describe", "--out", str(tmp_path / "o"), *extra]) == 2
         assert message in capsys.readouterr().err
     assert describe.TARGETS["right"] == 0.90
+
+
+def test_backbones_may_be_run_one_at_a_time_into_one_out():
+    """The recorded key holds every backbone's recipe, whichever ones a run trains, so that
+    `--backbone pretrained` and a later `--backbone scratch` share one OUT; a changed recipe
+    of either still tells the records apart."""
+    both = describe.DescribeConfig(backbones=("scratch", "pretrained")).key()
+    assert describe.DescribeConfig(backbones=("pretrained",)).key() == both
+    assert describe.DescribeConfig(backbones=("scratch",)).key() == both
+    assert describe.DescribeConfig(backbones=("pretrained",), folds=4).key() != both

@@ -103,10 +103,11 @@ class DescribeConfig:
         return programs, skipped, comments, make_folds(programs, pools(programs, paraphrases), self.folds, self.seed, comments)
 
     def key(self) -> dict[str, Any]:
-        """What makes two trials comparable."""
+        """What makes two trials comparable: every backbone's recipe, whichever of them this
+        run trains, so that the backbones may be run one at a time into one OUT."""
         obj = {k: v for k, v in asdict(self).items() if k not in ("isas", "backbones", "device", "progress", "final", "baselines")}
         obj["recipes"] = {b: {k: v for k, v in self.recipe(b).to_json().items() if k not in ("device", "progress")}
-                          for b in BACKBONES if b in self.backbones}
+                          for b in BACKBONES}
         return obj
 
 
