@@ -128,8 +128,10 @@ def examples_table() -> str:
 
 # -- SST-2 (Experiments 2 and 3) ------------------------------------------------------------------
 
-SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained",
-             # the first pretrained recipe, its heads at the encoder's lr (--head-lr-scale 1): docs/neural.md
+SST2_RUNS = {"scratch": RESULTS / "sst2", "pretrained": RESULTS / "sst2-pretrained-spread",
+             # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
+             # vector (--new-tokens mean), with the heads at 20x the encoder's lr and, first, at its lr
+             "pretrained, mean tokens": RESULTS / "sst2-pretrained",
              "pretrained, heads x1": RESULTS / "sst2-pretrained-plain"}
 
 
