@@ -148,7 +148,7 @@ def sst2_table() -> str:
             if backbone in ("scratch", "pretrained"):
                 notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
             continue
-        rows.extend({**r, "backbone": backbone} for r in sst2.summarise(records))
+        rows.extend(sorted(({**r, "backbone": backbone} for r in sst2.summarise(records)), key=lambda r: sst2.TASKS.index(r["task"])))
         if table is not None:
             epochs = table["epochs"]
             notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "
