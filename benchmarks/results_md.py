@@ -148,12 +148,17 @@ def sst2_table() -> str:
             if backbone in ("scratch", "pretrained"):
                 notes.append(f"* {backbone}: not run yet (`synth experiment sst2 --backbone {backbone} --out {directory.relative_to(REPO)}`).")
             continue
-        rows.extend(sorted(({**r, "backbone": backbone} for r in sst2.summarise(records)), key=lambda r: sst2.TASKS.index(r["task"])))
+        summary = sorted(({**r, "backbone": backbone} for r in sst2.summarise(records)), key=lambda r: sst2.TASKS.index(r["task"]))
+        rows.extend(summary)
         if table is not None:
             epochs = table["epochs"]
-            notes.append(f"* {backbone}: `{table['command']}` ({epochs:g} epoch{'s' if epochs != 1 else ''} of "
+            # trials recorded since the last finished command (a longer run stopped part-way)
+            since = {(r["task"], r["seeds"]) for r in summary} != {(r["task"], r["seeds"]) for r in table["rows"]}
+            notes.append(f"* {backbone}: {'the trials recorded so far, after ' if since else ''}`{table['command']}` "
+                         f"({epochs:g} epoch{'s' if epochs != 1 else ''} of "
                          f"{'the first ' + str(table['max_train']) if table['max_train'] else 'all'} training sentences); "
-                         f"{table['machine']}; {table['date']}. Files: `{directory.relative_to(REPO)}/`.")
+                         f"{table['machine']}; {table['date']}"
+                         f"{' (a run of more seeds has not finished)' if since else ''}. Files: `{directory.relative_to(REPO)}/`.")
         else:
             runs = sorted({(r["steps"] / r["steps_per_epoch"], r["train_rows"]) for r in records})
             shape = "; ".join(f"{e:g} epoch{'s' if e != 1 else ''} of {n:,} training sentences" for e, n in runs)
