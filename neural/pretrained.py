@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from isa.base import SynthError
+from isa.files import read_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -104,11 +105,10 @@ def load_bert(path: str | Path, vocab_size: int | None = None, *, classes: int |
 
 def vocab_size(path: str | Path) -> int:
     """The vocabulary size of the pretrained model in ``path`` (its config.json)."""
-    import json
-
+    config = read_json(Path(path) / "config.json", "pretrained model config")
     try:
-        return int(json.loads((Path(path) / "config.json").read_text())["vocab_size"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        return int(config["vocab_size"])
+    except (ValueError, KeyError, TypeError) as e:
         raise SynthError(f"{path}/config.json: no vocab_size ({e})") from None
 
 
