@@ -197,7 +197,10 @@ def describe_table() -> str:
     rows = describe.summarise(records)
     lines = [describe.markdown(rows).rstrip(), ""]
     if table is not None:
-        lines.append(f"Command: `{table['command']}`; {table['machine']}; {table['date']}. Files: `{DESCRIBE.relative_to(REPO)}/`.")
+        commands = table.get("commands") or {"": table["command"]}
+        said = "; ".join(f"{b}: `{c}`" if b else f"`{c}`" for b, c in commands.items())
+        lines.append(f"Command{'s' if len(commands) > 1 else ''}: {said}; {table['machine']}; {table['date']}. "
+                     f"Files: `{DESCRIBE.relative_to(REPO)}/`.")
     else:
         lines.append(f"The folds recorded so far in `{DESCRIBE.relative_to(REPO)}/trials.jsonl` (the command has not finished).")
     targets = describe.TARGETS

@@ -122,3 +122,25 @@ def test_backbones_may_be_run_one_at_a_time_into_one_out():
     assert describe.DescribeConfig(backbones=("pretrained",)).key() == both
     assert describe.DescribeConfig(backbones=("scratch",)).key() == both
     assert describe.DescribeConfig(backbones=("pretrained",), folds=4).key() != both
+
+
+def test_each_backbones_command_is_kept_and_rows_are_in_a_fixed_order(tmp_path):
+    """Run one backbone, then the other, into one OUT: describe.json names the command that
+    made each backbone's rows, and the table lists pretrained, scratch, then the baselines,
+    whatever order the folds were recorded in."""
+    def record(isa, backbone):
+        return {"isa": isa, "backbone": backbone, "fold": 0, "programs": 2, "heldout": 4, "off_topic": 2, "right": 1,
+                "top1": 2, "accepted": 2, "accepted_wrong": 1, "off_topic_refused": 1}
+
+    first = [record("ext", b) for b in ("pretrained", "word-overlap", "embedding-nn")]
+    describe.write(first, tmp_path, describe.DescribeConfig(backbones=("pretrained",)), "m", "synth ... --backbone pretrained")
+    later = first + [record("ext", "scratch"), record("subleq", "scratch"), record("subleq", "pretrained")]
+    rows = describe.write(later, tmp_path, describe.DescribeConfig(backbones=("scratch",)), "m", "synth ... --backbone scratch")
+    table = json.loads((tmp_path / "describe.json").read_text())
+    assert table["commands"] == {"pretrained": "synth ... --backbone pretrained", "scratch": "synth ... --backbone scratch"}
+    assert [(r["isa"], r["backbone"]) for r in rows] == [("ext", "pretrained"), ("ext", "scratch"), ("ext", "word-overlap"),
+                                                         ("ext", "embedding-nn"), ("subleq", "pretrained"), ("subleq", "scratch")]
+    assert rows[0]["right"]["mean"] == 25.0 and rows[0]["accepted_wrong"]["mean"] == 50.0
+    (tmp_path / "describe.json").write_text("{not json")
+    describe.write(first, tmp_path, describe.DescribeConfig(backbones=("pretrained",)), "m", "again")  # a bad old file is not fatal
+    assert json.loads((tmp_path / "describe.json").read_text())["commands"] == {"pretrained": "again"}

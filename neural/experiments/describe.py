@@ -205,7 +205,11 @@ METRICS = (("right", "heldout", "right program runs"), ("top1", "heldout", "top-
 def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (ISA, backbone or baseline): each rate's mean over folds and its spread (min-max), in percent."""
     rows = []
-    for isa, backbone in dict.fromkeys((r["isa"], r["backbone"]) for r in records):
+    isas = list(dict.fromkeys(r["isa"] for r in records))
+    order = ("pretrained", "scratch", *BASELINES)  # the shipped backbone first, then the others beside it
+    pairs = sorted(dict.fromkeys((r["isa"], r["backbone"]) for r in records),
+                   key=lambda p: (isas.index(p[0]), order.index(p[1]) if p[1] in order else len(order)))
+    for isa, backbone in pairs:
         mine = sorted((r for r in records if r["isa"] == isa and r["backbone"] == backbone), key=lambda r: r["fold"])
         row: dict[str, Any] = {"isa": isa, "backbone": backbone, "folds": len(mine), "programs": mine[0]["programs"],
                                "heldout": sum(r["heldout"] for r in mine), "off_topic": mine[0]["off_topic"]}
@@ -237,6 +241,23 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def previous_commands(path: Path) -> dict[str, str]:
+    """The last finished command of each backbone in an earlier describe.json (a command names
+    only the backbones it ran; the records of the others stay in trials.jsonl)."""
+    import json
+
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(old, dict):
+        return {}
+    if isinstance(old.get("commands"), dict):
+        return {str(k): str(v) for k, v in old["commands"].items()}
+    backbones = (old.get("config") or {}).get("backbones") or []
+    return {str(b): str(old["command"]) for b in backbones} if "command" in old else {}
+
+
 def write(records: list[dict[str, Any]], out: str | Path, config: DescribeConfig, machine: str, command: str) -> list[dict[str, Any]]:
     import json
 
@@ -244,6 +265,7 @@ def write(records: list[dict[str, Any]], out: str | Path, config: DescribeConfig
     rows = summarise(records)
     write_atomic(out / "describe.md", markdown(rows))
     obj = {"experiment": "describe", "date": time.strftime("%Y-%m-%d"), "machine": machine, "command": command,
+           "commands": {**previous_commands(out / "describe.json"), **{b: command for b in config.backbones}},
            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
            "recipes": {b: config.recipe(b).to_json() for b in config.backbones}, "targets": TARGETS, "rows": rows}
     write_atomic(out / "describe.json", json.dumps(obj, indent=1) + "\n")
