@@ -74,7 +74,7 @@ def training_curves(quick: bool) -> list[dict]:
     from neural.train import default_batch_size, train
 
     out = []
-    cases = [(2, 64), (4, 64), (8, 64), (4, 128), (4, 256)] if not quick else [(2, 32), (4, 32)]
+    cases = [(2, 64), (4, 64), (8, 64), (4, 128), (4, 256)] if not quick else [(2, 32), (4, 32), (4, 64)]
     for programs, length in cases:
         corpus = random_corpus(programs, length, seed=0)
         config = recipe(hidden_size=128, intermediate_size=512, num_layers=2, num_heads=2, max_steps=3000,
@@ -138,10 +138,19 @@ def plot(obj: dict) -> list[str]:
     axes[0, 1].set_title("compiler: seconds against source lines")
     t = obj["training"]
     ax = axes[1, 0]
-    ax.plot([p["rows"] for p in t], [p["steps_to_exact"] or 0 for p in t], "o-", label="steps to 100%")
     ax2 = ax.twinx()
-    ax2.plot([p["rows"] for p in t], [1000 * p["seconds_per_step"] for p in t], "s--", color="C1", label="ms per step")
+    # two series through the shared point (4 programs of the first case's length): more programs, longer programs
+    base = t[0]["length"]
+    for name, keep, colour in ((f"N grows (length {base})", lambda p: p["length"] == base, "C0"),
+                               ("length grows (N = 4)", lambda p: p["programs"] == 4, "C1")):
+        pts = sorted((p for p in t if keep(p)), key=lambda p: p["rows"])
+        ax.plot([p["rows"] for p in pts], [p["steps_to_exact"] or 0 for p in pts], "o-", color=colour,
+                label=f"steps to 100%, {name}")
+        ax2.plot([p["rows"] for p in pts], [1000 * p["seconds_per_step"] for p in pts], "s--", color=colour,
+                 label=f"ms per step, {name}")
+    ax.set_xscale("log", base=2)
     ax.set_xlabel("rows learned (programs x length)")
+    ax2.set_ylabel("ms per step")
     ax.set_title("training (Table 1 recipe, 2 x 128)")
     ax.legend(loc="upper left")
     ax2.legend(loc="lower right")
