@@ -44,7 +44,8 @@ def environment() -> dict[str, Any]:
     import numba
 
     commit = _run(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
-    if _run(["git", "status", "--porcelain", "--untracked-files=no"]):
+    # the benchmarks' own outputs (results/, the tables) do not make the code that measured "uncommitted"
+    if _run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results", ":!BENCHMARKS.md", ":!RESULTS.md"]):
         commit += " (with uncommitted changes)"
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
