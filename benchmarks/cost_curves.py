@@ -18,8 +18,10 @@ the table without measuring). A reader should see where each part bends.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,30 +31,47 @@ from common import REPO, environment, record_and_table  # noqa: E402
 RESULT = REPO / "results" / "cost_curves.json"
 
 
-def runtime_curves(quick: bool) -> dict:
+def median_rate(run: Callable[[], tuple[int, float]], repeat: int) -> tuple[int, float]:
+    """(work, median work per second) over ``repeat`` calls of ``run() -> (work, seconds)``."""
+    samples = [run() for _ in range(repeat)]
+    return samples[0][0], statistics.median(w / s for w, s in samples)
+
+
+def runtime_curves(quick: bool, repeat: int) -> dict:
     import numpy as np
 
     from runtime.batch import make_batch, run_batch
 
     out = {"batch": [], "length": []}
     rng = np.random.default_rng(0)
+    run_batch(make_batch("subleq", np.zeros((1, 4, 3), np.int64), np.zeros((1, 4), np.int64)), max_steps=10, device="cpu")  # JIT
     for P in ([64, 256, 1024] if quick else [16, 64, 256, 1024, 4096, 16384]):
         code = np.stack([rng.integers(0, 256, (P, 256)), rng.integers(0, 256, (P, 256)), rng.integers(0, 256, (P, 256))], 2)
         code[:, 0] = 0
         data = rng.integers(-1000, 1001, (P, 256))
-        r = run_batch(make_batch("subleq", code, data), max_steps=10_000, device="cpu")
-        out["batch"].append({"programs": P, "steps": r.total_steps, "seconds": r.seconds, "steps_per_second": r.total_steps / r.seconds})
+
+        def once(code=code, data=data):
+            r = run_batch(make_batch("subleq", code, data), max_steps=10_000, device="cpu")
+            return r.total_steps, r.seconds
+
+        steps, rate = median_rate(once, repeat)
+        out["batch"].append({"programs": P, "steps": steps, "steps_per_second": rate})
     from compiler import compile_source
 
     for reps in ([1, 16, 256] if quick else [1, 4, 16, 64, 256, 1024]):
         src = ".data\nacc: .word 0\nx: .word 3\ni: .word 2000\n.code\nloop:\n" + "add x, acc\n" * reps + "dec i\njgt i, loop\nhalt\n"
         program = compile_source(src, "len.sasm", isa="subleq")
-        r = run_batch(make_batch("subleq", program.code[None], program.data[None]), max_steps=10**9, device="cpu")
-        out["length"].append({"rows": program.n, "steps": r.total_steps, "steps_per_second": r.total_steps / r.seconds})
+
+        def once(program=program):
+            r = run_batch(make_batch("subleq", program.code[None], program.data[None]), max_steps=10**9, device="cpu")
+            return r.total_steps, r.seconds
+
+        steps, rate = median_rate(once, repeat)
+        out["length"].append({"rows": program.n, "steps": steps, "steps_per_second": rate})
     return out
 
 
-def compiler_curve(quick: bool) -> list[dict]:
+def compiler_curve(quick: bool, repeat: int) -> list[dict]:
     from compile_speed import generate
 
     from compiler import compile_source
@@ -61,10 +80,13 @@ def compiler_curve(quick: bool) -> list[dict]:
     out = []
     for lines in ([500, 2000, 8000] if quick else [250, 1000, 4000, 16000, 32000]):
         text = generate(lines)
-        clear_cache()
-        t0 = time.perf_counter()
-        compile_source(text, "big.sasm", isa="subleq")
-        out.append({"lines": len(text.splitlines()), "seconds": time.perf_counter() - t0})
+        samples = []
+        for _ in range(repeat):
+            clear_cache()  # every repetition parses afresh
+            t0 = time.perf_counter()
+            compile_source(text, "big.sasm", isa="subleq")
+            samples.append(time.perf_counter() - t0)
+        out.append({"lines": len(text.splitlines()), "seconds": statistics.median(samples)})
     return out
 
 
@@ -75,6 +97,9 @@ def training_curves(quick: bool) -> list[dict]:
 
     out = []
     cases = [(2, 64), (4, 64), (8, 64), (4, 128), (4, 256)] if not quick else [(2, 32), (4, 32), (4, 64)]
+    # one throw-away run first, so that the first point does not carry torch's one-time costs
+    train(recipe(hidden_size=128, intermediate_size=512, num_layers=2, num_heads=2, max_steps=30, until_exact=False,
+                 batch_size=8), random_corpus(1, 32, seed=1))
     for programs, length in cases:
         corpus = random_corpus(programs, length, seed=0)
         config = recipe(hidden_size=128, intermediate_size=512, num_layers=2, num_heads=2, max_steps=3000,
@@ -87,7 +112,7 @@ def training_curves(quick: bool) -> list[dict]:
     return out
 
 
-def neural_curves(quick: bool) -> list[dict]:
+def neural_curves(quick: bool, repeat: int) -> list[dict]:
     import numpy as np
 
     from isa.convention import initial_data
@@ -108,16 +133,18 @@ def neural_curves(quick: bool) -> list[dict]:
         jobs = [Job(program, text, initial_data(program, inputs=[int(a), 25])) for a in rng.integers(-99, 99, runs)]
         row = {"runs": runs}
         for mode in ("stepwise", "cached", "extract"):
-            t0 = time.perf_counter()
-            if mode == "stepwise":
-                done = perform_many(net, jobs, record=False)
-            elif mode == "cached":
-                done = perform_many(MemoPredictor(net), jobs)
-            else:
-                code = extract(net, text, program.n)
-                done = [run_extracted(code, program, j.data, 10**9) for j in jobs]
-            seconds = time.perf_counter() - t0
-            row[mode] = sum(r.result.steps for r in done) / seconds
+            def once(mode=mode, jobs=jobs):
+                t0 = time.perf_counter()
+                if mode == "stepwise":
+                    done = perform_many(net, jobs, record=False)
+                elif mode == "cached":
+                    done = perform_many(MemoPredictor(net), jobs)  # a fresh cache each time
+                else:
+                    code = extract(net, text, program.n)
+                    done = [run_extracted(code, program, j.data, 10**9) for j in jobs]
+                return sum(r.result.steps for r in done), time.perf_counter() - t0
+
+            row[mode] = median_rate(once, repeat)[1]
         out.append(row)
     return out
 
@@ -181,7 +208,11 @@ def markdown(obj: dict) -> str:
         lines.append(f"| neural execution | {p['runs']:,} runs | stepwise {p['stepwise']:.3g}, cached {p['cached']:.3g}, "
                      f"extract {p['extract']:.3g} steps/s |")
     env = obj["environment"]
+    repeat = obj.get("repeat", 1)
     lines += ["", f"![cost curves]({obj['plots'][0]})", "",
+              f"Runtime, compiler and neural points: median of {repeat} repetition{'s' if repeat > 1 else ''}; training: one run "
+              "each (after a throw-away warm-up run), the Table 1 recipe at width 128 and 2 layers with the batch size "
+              "floor(rows / 20), ms per step including its validations.",
               f"Machine: {env['cpu']}, {env['nproc']} cores; {env['date']}; commit {env['commit']}."]
     return "\n".join(lines)
 
@@ -191,11 +222,16 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer, smaller points (a smoke run)")
     ap.add_argument("--write-md", action="store_true")
     ap.add_argument("--md-only", action="store_true", help="rewrite the table from results/cost_curves.json")
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions of each runtime, compiler and neural point (median)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     obj = None
     if not args.md_only:
-        obj = {"environment": environment(), "runtime": runtime_curves(args.quick), "compiler": compiler_curve(args.quick),
-               "training": training_curves(args.quick), "neural": neural_curves(args.quick)}
+        r = args.repeat
+        obj = {"environment": environment(), "repeat": r, "runtime": runtime_curves(args.quick, r),
+               "compiler": compiler_curve(args.quick, r), "training": training_curves(args.quick),
+               "neural": neural_curves(args.quick, r)}
         obj["plots"] = plot(obj)
     record_and_table(RESULT, obj, "cost-curves", "python benchmarks/cost_curves.py --write-md", markdown,
                      args.write_md or args.md_only)

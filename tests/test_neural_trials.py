@@ -38,3 +38,20 @@ def test_a_cut_last_line_is_ignored_and_a_bad_one_before_it_is_an_error(tmp_path
     with pytest.raises(SynthError, match="not a JSON line"):
         trials.load(tmp_path, {})
 
+
+
+def test_the_committed_records_still_resume_under_todays_recipes():
+    """The unfinished experiments of results/ resume with the commands RESULTS.md prints: a
+    setting added to TrainConfig since their records were written must be declared in
+    ``trials.ADDED_SETTINGS`` (with its default), or the next run refuses them."""
+    from conftest import REPO
+
+    from neural.experiments import memorize, sst2
+
+    memorize_records = REPO / "results" / "memorize-cpu"
+    if (memorize_records / trials.TRIALS).exists():
+        assert trials.load(memorize_records, memorize._recipe_key(memorize.recipe()))
+    sst2_records = REPO / "results" / "sst2"
+    if (sst2_records / trials.TRIALS).exists():
+        train_rows = json.loads((sst2_records / trials.TRIALS).read_text().splitlines()[0])["train_rows"]
+        assert trials.load(sst2_records, sst2.SST2Config().recipe_key(train_rows))

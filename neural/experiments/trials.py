@@ -20,7 +20,7 @@ TRIALS = "trials.jsonl"
 
 # Settings added to the recipes after records were first written, with their defaults: a
 # record without one ran as if it had its default, so a recipe at the default still matches.
-ADDED_SETTINGS: dict[str, Any] = {"slot_readout": "soft"}
+ADDED_SETTINGS: dict[str, Any] = {"slot_readout": "soft", "background": None, "background_margin": 0.2}
 
 
 def _normalised(obj: Any) -> Any:
