@@ -208,11 +208,14 @@ def markdown(obj: dict) -> str:
         lines.append(f"| neural execution | {p['runs']:,} runs | stepwise {p['stepwise']:.3g}, cached {p['cached']:.3g}, "
                      f"extract {p['extract']:.3g} steps/s |")
     env = obj["environment"]
-    repeat = obj.get("repeat", 1)
+    if "repeat" in obj:
+        how = (f"Runtime, compiler and neural points: median of {obj['repeat']} repetitions; training: one run each (after a "
+               "throw-away warm-up run)")
+    else:
+        how = "Every point one sample (a run of this script before it repeated points or warmed training up); training"
     lines += ["", f"![cost curves]({obj['plots'][0]})", "",
-              f"Runtime, compiler and neural points: median of {repeat} repetition{'s' if repeat > 1 else ''}; training: one run "
-              "each (after a throw-away warm-up run), the Table 1 recipe at width 128 and 2 layers with the batch size "
-              "floor(rows / 20), ms per step including its validations.",
+              f"{how}, the Table 1 recipe at width 128 and 2 layers with the batch size floor(rows / 20), ms per step "
+              "including its validations.",
               f"Machine: {env['cpu']}, {env['nproc']} cores; {env['date']}; commit {env['commit']}."]
     return "\n".join(lines)
 
