@@ -47,7 +47,7 @@ def _records(path: Path) -> list[dict]:
 MEMORIZE_RUNS = {"CPU": RESULTS / "memorize-cpu", "GPU": RESULTS / "memorize-gpu",
                  "CPU, past the paper (N)": RESULTS / "memorize-large", "CPU, past the paper (length)": RESULTS / "memorize-long"}
 MEMORIZE_COMMANDS = {
-    "CPU": "synth experiment memorize --programs 16,32 --seeds 10 --out results/memorize-cpu --json",
+    "CPU": "synth experiment memorize --programs 16,32,64,128 --seeds 10 --out results/memorize-cpu --json",
     "GPU": "bash benchmarks/gpu.sh (its Table 1 stage: --device cuda --seeds 10 --out results/memorize-gpu)",
     "CPU, past the paper (N)": "synth experiment memorize --programs 256,512 --seeds 1 --out results/memorize-large --json",
     "CPU, past the paper (length)": "synth experiment memorize --programs 32 --length 1024 --seeds 1 --out results/memorize-long --json",
@@ -94,8 +94,12 @@ def memorize_table() -> str:
                              f"| {per_seed} | {f'{paper[0]} ± {paper[1]}' if paper else '-'} | {ratio} | {met} | {row.seconds_mean:.1f} "
                              f"| {', '.join(f'{p:,}' for p in sorted(params)) or '-'} | {f'{peak:,.0f} MB' if peak is not None else '-'} |")
         if info is not None:
+            covered = {(row["programs"], row["length"], t["seed"]) for row in info.get("rows", []) for t in row.get("trials", [])}
+            later = sorted({r["programs"] for r in records if (r["programs"], r["length"], r["seed"]) not in covered})
+            since = (f" The runs of N = {', '.join(map(str, later))} not in its table were recorded in `trials.jsonl` since, "
+                     f"by a command that has not finished." if later else "")
             notes.append(f"* {device}: `{info.get('command') or MEMORIZE_COMMANDS[device]}`; {info['machine']}; "
-                         f"{info.get('date', '')}. Files: `{where}/`.")
+                         f"{info.get('date', '')}. Files: `{where}/`.{since}")
         else:
             notes.append(f"* {device}: the runs recorded so far in `{where}/trials.jsonl` (the command has not finished).")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"

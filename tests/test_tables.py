@@ -5,6 +5,7 @@ rewriting its table, fails here."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -57,3 +58,25 @@ def test_a_table_edited_by_hand_is_rewritten(tmp_path: Path) -> None:
     assert run.returncode == 1 and "describe-table" in run.stderr
     subprocess.run([sys.executable, "benchmarks/results_md.py", "--write-md"], cwd=copy, check=True, capture_output=True)
     assert doc.read_text() == (REPO / "RESULTS.md").read_text()
+
+
+def test_the_table1_note_says_which_runs_its_command_has_not_yet_covered(tmp_path: Path, monkeypatch) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import results_md
+
+    run = tmp_path / "memorize-cpu"
+    run.mkdir()
+    rec = {"length": 256, "steps": 300, "seconds": 1.0, "parameters": 10, "peak_memory_mb": 1.0}
+    lines = [dict(rec, programs=16, seed=0), dict(rec, programs=64, seed=0)]
+    (run / "trials.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    info = {"command": "synth experiment memorize --programs 16", "machine": "m", "date": "d",
+            "rows": [{"programs": 16, "length": 256, "trials": [{"seed": 0}]}]}
+    (run / "memorize.json").write_text(json.dumps(info))
+    monkeypatch.setattr(results_md, "REPO", tmp_path)
+    monkeypatch.setattr(results_md, "MEMORIZE_RUNS", {"CPU": run})
+    table = results_md.memorize_table()
+    assert "| CPU | 64 | 256 | 0-4 (1 so far) |" in table
+    assert "`synth experiment memorize --programs 16`" in table and "N = 64 not in its table" in table
+    info["rows"].append({"programs": 64, "length": 256, "trials": [{"seed": 0}]})
+    (run / "memorize.json").write_text(json.dumps(info))
+    assert "not in its table" not in results_md.memorize_table()
