@@ -76,6 +76,8 @@ def memorize_table() -> str:
         for r in records:
             by_size.setdefault((r["programs"], r["length"]), {})[r["seed"]] = memorize.Trial(
                 r["programs"], r["seed"], r["steps"], r["seconds"], parameters=r.get("parameters"), peak_memory_mb=r.get("peak_memory_mb"))
+        covered = {(row["programs"], row["length"], t["seed"]) for row in (info or {}).get("rows", []) for t in row.get("trials", [])}
+        unfinished = {(r["programs"], r["length"]) for r in records if (r["programs"], r["length"], r["seed"]) not in covered}
         for (n, length), seeds in sorted(by_size.items()):
             for label, group, _ in SEED_GROUPS:
                 trials = [seeds[s] for s in group if s in seeds]
@@ -83,8 +85,11 @@ def memorize_table() -> str:
                     continue
                 row = memorize.summarise(n, length, trials)
                 paper = memorize.PAPER.get(n) if length == 256 else None
-                shown = label if len(trials) == len(group) else f"{label} ({len(trials)} so far)"
-                ours = f"{row.steps_mean:.0f} ± {row.steps_std:.0f}" if row.steps_mean is not None else "not exact"
+                shown = label if len(trials) == len(group) else ", ".join(str(t.seed) for t in trials)
+                if len(trials) < len(group) and (n, length) in unfinished:
+                    shown += " (so far)"
+                ours = ("not exact" if row.steps_mean is None else f"{row.steps_mean:.0f}" if len(trials) == 1
+                        else f"{row.steps_mean:.0f} ± {row.steps_std:.0f}")
                 per_seed = ", ".join("-" if t.steps is None else str(t.steps) for t in trials)
                 ratio = f"{row.steps_mean / paper[0]:.2f}" if paper and row.steps_mean is not None else "-"
                 met = "-" if not paper or row.steps_mean is None else ("yes" if row.steps_mean <= paper[0] / 3 else "no")
@@ -94,7 +99,6 @@ def memorize_table() -> str:
                              f"| {per_seed} | {f'{paper[0]} ± {paper[1]}' if paper else '-'} | {ratio} | {met} | {row.seconds_mean:.1f} "
                              f"| {', '.join(f'{p:,}' for p in sorted(params)) or '-'} | {f'{peak:,.0f} MB' if peak is not None else '-'} |")
         if info is not None:
-            covered = {(row["programs"], row["length"], t["seed"]) for row in info.get("rows", []) for t in row.get("trials", [])}
             later = sorted({r["programs"] for r in records if (r["programs"], r["length"], r["seed"]) not in covered})
             since = (f" The runs of N = {', '.join(map(str, later))} not in its table were recorded in `trials.jsonl` since, "
                      f"by a command that has not finished." if later else "")
@@ -224,7 +228,7 @@ def describe_table() -> str:
 # -- the smallest width, against Theorem 1 -----------------------------------------------------------
 
 WIDTH = RESULTS / "width"
-WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --out results/width --json"
+WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --max-steps 3000 --out results/width --json"
 
 
 def width_table() -> str:

@@ -75,8 +75,10 @@ def test_the_table1_note_says_which_runs_its_command_has_not_yet_covered(tmp_pat
     monkeypatch.setattr(results_md, "REPO", tmp_path)
     monkeypatch.setattr(results_md, "MEMORIZE_RUNS", {"CPU": run})
     table = results_md.memorize_table()
-    assert "| CPU | 64 | 256 | 0-4 (1 so far) |" in table
+    assert "| CPU | 64 | 256 | 0 (so far) | 819 / 819 | 300 | 300 |" in table
+    assert "| CPU | 16 | 256 | 0 | 204 / 204 | 300 | 300 |" in table  # its command's seed: finished
     assert "`synth experiment memorize --programs 16`" in table and "N = 64 not in its table" in table
     info["rows"].append({"programs": 64, "length": 256, "trials": [{"seed": 0}]})
     (run / "memorize.json").write_text(json.dumps(info))
-    assert "not in its table" not in results_md.memorize_table()
+    table = results_md.memorize_table()
+    assert "not in its table" not in table and "(so far)" not in table

@@ -205,8 +205,8 @@ def markdown(rows: list[Row], machine: str = "") -> str:
         ratio = f"{r.steps_mean / paper[0]:.2f}" if paper and r.steps_mean is not None else "-"
         batch = f"{r.batch_size} / {paper[2]}" if paper else str(r.batch_size)
         lines.append(f"| {r.programs} | {r.length} | {batch} | {ours} | {per_seed} | {paper_text} | {ratio} | {r.seconds_mean:.1f} |")
-    notes = ["", "Mean ± sample standard deviation (ddof = 1) over the seeds. Batch size floor(256 N / 20): "
-             "1638 for N = 128, where the paper prints 1632."]
+    notes = ["", "Mean ± sample standard deviation (ddof = 1) over the seeds. Batch size floor(rows / 20), "
+             "rows = N × length: 1638 for N = 128 of length 256, where the paper prints 1632."]
     if machine:
         notes.append(f"Machine: {machine}.")
     return "\n".join(lines + notes) + "\n"
