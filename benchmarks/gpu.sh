@@ -6,7 +6,8 @@
 #   NUMBA_ENABLE_CUDASIM=1 bash benchmarks/gpu.sh --small   # the same path in the simulator, tiny sizes
 #
 # Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it). Each stage is
-# capped: SYNTH_GPU_BENCH_S (default 170 s), SYNTH_GPU_TABLE1_S (480 s), SYNTH_GPU_TEST_S (90 s);
+# capped: SYNTH_GPU_BENCH_S (default 170 s), SYNTH_GPU_TABLE1_S (480 s), SYNTH_GPU_NEURAL_S (240 s),
+# SYNTH_GPU_TEST_S (90 s);
 # the Table 1 runs that finish within the cap are kept in memorize-gpu/trials.jsonl (copy that
 # directory into results/ for RESULTS.md).
 # Arguments go to benchmarks/runtime_gpu.py. Results (runtime_gpu.json, the printed table,
@@ -39,6 +40,18 @@ if [ "${SYNTH_GPU_TABLE1:-1}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ];
     cp "$out/memorize-gpu/memorize.md" "$out/memorize-gpu.md" 2>/dev/null || echo "Table 1 did not finish"
     cp "$out/memorize-gpu/memorize.json" "$out/memorize-gpu.json" 2>/dev/null || true
     cp "$out/memorize-gpu/trials.jsonl" "$out/memorize-gpu-trials.jsonl" 2>/dev/null || true
+fi
+
+if [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then
+    # Neural execution on the GPU (BENCHMARKS.md "Neural execution", rows d and e): stepwise
+    # BERT steps/s with 10^4 concurrent runs and the extraction of a 1,024-row program. The
+    # record (results/neural_speed.json, its "gpu" entry) is copied to $OUT: copy it back.
+    echo "== benchmarks/neural_speed.py --parts gpu --device cuda"
+    if timeout "${SYNTH_GPU_NEURAL_S:-240}" python benchmarks/neural_speed.py --parts gpu --device cuda 2>&1 | tee "$out/neural_speed_gpu.md"; then
+        cp results/neural_speed.json "$out/neural_speed.json"
+    else
+        echo "neural_speed.py --parts gpu failed or ran past its cap"; rc=1
+    fi
 fi
 
 echo "== pytest -m gpu"

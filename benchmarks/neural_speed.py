@@ -17,6 +17,13 @@ native runtime, and the cost of starting ``synth exec``.
 (c) ``synth exec`` as a whole process (a BERT model, gcd on 12, 18), with the lite encoder
     (the default) and with ``--engine transformers``, against
     ``python -c "import torch, transformers"``. Target: at most 2x.
+(d, e) ``--parts gpu --device cuda``, on an H100/H200: (a)'s stepwise BERT run on the GPU,
+    network-predicted steps/s (target at least 10^5), and the extraction of a 1,024-row
+    program (a random program the BERT model is trained on until exact) in one batched
+    pass, seconds from the description to the rows on the host (target under 50 ms). The
+    figures go into the record's ``gpu`` entry (benchmarks/gpu.sh runs this and copies the
+    record to $OUT). ``--parts gpu --device cpu --runs 64 --extract-rows 64`` walks the same
+    path on the CPU and prints its figures without recording them (tests/test_neural_speed.py).
 
 Models are trained here until exact (a feed-forward network and a BERT of 2 layers of
 width 128): throughput does not depend on the weights, but the runs must follow their
@@ -42,34 +49,35 @@ from common import REPO, OtherLoad, environment, record_and_table  # noqa: E402
 RESULT = REPO / "results" / "neural_speed.json"
 GPU = "not measured: no GPU lent"
 PARTS = ("stepwise", "extract", "startup")
+DEVICE_PART = "gpu"  # (d, e): not in a whole run; asked for by name
 
 
-def trained(backbone: str, files: list[str], out: Path) -> Path:
+def trained(backbone: str, files: list[str], out: Path, device: str = "cpu", corpus=None) -> Path:
     from neural.config import TrainConfig
     from neural.corpus import load_corpus
     from neural.train import train
 
-    corpus = load_corpus(files, isa="subleq")
+    corpus = corpus if corpus is not None else load_corpus(files, isa="subleq")
     if backbone == "mlp":
         config = TrainConfig(backbone="mlp", hidden_size=128, intermediate_size=256, lr=0.01, until_exact=True, max_steps=3000,
-                             eval_every=10, progress=False)
+                             eval_every=10, progress=False, device=device)
     else:
         config = TrainConfig(backbone="bert", hidden_size=128, intermediate_size=512, num_layers=2, num_heads=2,
-                             until_exact=True, max_steps=3000, eval_every=25, progress=False)
+                             until_exact=True, max_steps=3000, eval_every=25, progress=False, device=device)
     result = train(config, corpus, out)
     if not result.exact:
         raise SystemExit(f"neural_speed: the {backbone} model did not become exact")
     return out
 
 
-def stepwise(model_dir: Path, runs: int, steps_each: int, repeat: int) -> dict:
+def stepwise(model_dir: Path, runs: int, steps_each: int, repeat: int, device: str = "cpu") -> dict:
     import numpy as np
 
     from isa.convention import initial_data
     from neural import checkpoint
     from neural.execute import Job, NetworkPredictor, perform_many
 
-    ckpt = checkpoint.load(model_dir)
+    ckpt = checkpoint.load(model_dir, device=device)
     net = NetworkPredictor.from_checkpoint(ckpt)
     program = ckpt.corpus.program("multiply")
     text = ckpt.corpus.descriptions(program)[0]
@@ -123,6 +131,40 @@ def extract_vs_native(model_dir: Path, repeat: int) -> dict:
     n_s, e_s = statistics.median(native), statistics.median(end_to_end)
     return {"program_rows": program.n, "steps": steps, "native_steps_per_second": steps / n_s,
             "extract_steps_per_second": steps / e_s, "ratio": n_s / e_s, "target": 0.5}
+
+
+def extraction_time(model_dir: Path, repeat: int, device: str = "cpu") -> dict:
+    """(e) The whole program of the checkpoint's one program in one batched pass: seconds
+    from the description to the rows on the host, median of ``repeat`` after a warm-up."""
+    from neural import checkpoint
+    from neural.execute import NetworkPredictor, extract, rows_matching
+
+    ckpt = checkpoint.load(model_dir, device=device)
+    [program] = ckpt.corpus.programs
+    net = NetworkPredictor.from_checkpoint(ckpt)
+    text = ckpt.corpus.descriptions(program)[0]
+    code = extract(net, text, program.n)  # warm-up (kernels, allocator)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        code = extract(net, text, program.n)  # returns host memory: the device has finished
+        times.append(time.perf_counter() - t0)
+    return {"program_rows": program.n, "seconds": statistics.median(times), "rows_matching": rows_matching(code, program),
+            "target_seconds": 0.05}
+
+
+def device_figures(device: str, runs: int, steps_each: int, rows: int, repeat: int, files: list[str], tmp: Path) -> dict:
+    """(d) stepwise BERT steps/s with ``runs`` concurrent runs on ``device``; (e) extraction
+    of a ``rows``-row random program from a BERT model trained on it until exact."""
+    import torch
+
+    from neural.corpus import random_corpus
+
+    bert = trained("bert", files, tmp / "bert-device", device=device)
+    big = trained("bert", [], tmp / "bert-rows", device=device, corpus=random_corpus(1, rows, seed=0))
+    name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
+    return {"device": name, "stepwise": stepwise(bert, runs, steps_each, repeat, device=device) | {"target": 1e5},
+            "extract": extraction_time(big, repeat, device=device)}
 
 
 def startup(model_dir: Path, repeat: int) -> dict:
@@ -184,8 +226,17 @@ def markdown(obj: dict) -> str:
     if "exec_transformers_seconds" in c:
         rows.append(f"| (c) `synth exec` process (BERT model, `--engine transformers`) | {c['exec_transformers_seconds']:.2f} s "
                     f"| {c['import_seconds']:.2f} s | {c['ratio_transformers']:.2f} | (the BertModel encoder, for comparison) |")
-    rows.append(f"| H100/H200: stepwise with BERT, network-predicted steps/s | {GPU} | | | >= 1e5 |")
-    rows.append(f"| H100/H200: extraction of a 1,024-row program | {GPU} | | | < 50 ms |")
+    g = obj.get("gpu")
+    if isinstance(g, dict):
+        d, e = g["stepwise"], g["extract"]
+        rows.append(f"| (d) {g['device']}: stepwise with BERT, {d['runs']:,} concurrent runs, network-predicted steps/s "
+                    f"| {d['stepwise_steps_per_second']:,.0f} steps/s | {d['forward_rows_per_second']:,.0f} rows/s (forward alone) "
+                    f"| {d['ratio']:.2f} | >= 1e5 ({'met' if d['stepwise_steps_per_second'] >= 1e5 else 'not met'}) |")
+        rows.append(f"| (e) {g['device']}: extraction of a {e['program_rows']:,}-row program ({e['rows_matching']:,} rows "
+                    f"as compiled) | {1000 * e['seconds']:.1f} ms | | | < 50 ms ({'met' if e['seconds'] < 0.05 else 'not met'}) |")
+    else:
+        rows.append(f"| (d) H100/H200: stepwise with BERT, network-predicted steps/s | {GPU} | | | >= 1e5 |")
+        rows.append(f"| (e) H100/H200: extraction of a 1,024-row program | {GPU} | | | < 50 ms |")
     env = obj["environment"]
     rows += ["", f"Machine: {env['cpu']}, {env['nproc']} cores; torch threads {obj['threads']}; {env['date']}; commit "
              f"{env['commit']}; other processes used {obj['other_load_cores']:.2f} cores on average while it ran. "
@@ -194,6 +245,9 @@ def markdown(obj: dict) -> str:
         rows.append(f"Rows ({'abc'[PARTS.index(part)]}) remeasured alone (`--parts {part}`): "
                     f"{m['date']}; commit {m['commit']}; other processes used {m['other_load_cores']:.2f} cores on average; "
                     f"medians of {m['repeat']} repetitions.")
+    if isinstance(g, dict):
+        rows.append(f"Rows (d, e): `python benchmarks/neural_speed.py --parts gpu --device cuda`; {g['date']}; commit {g['commit']}; "
+                    f"medians of {g['repeat']} repetitions.")
     return "\n".join(rows)
 
 
@@ -206,11 +260,17 @@ def main() -> int:
     ap.add_argument("--md-only", action="store_true", help="write the table from results/neural_speed.json without measuring")
     ap.add_argument("--parts", default=",".join(PARTS),
                     help="which of stepwise, extract, startup to measure (default all); a subset replaces those parts of "
-                    "the record and notes when they were remeasured")
+                    "the record and notes when they were remeasured; 'gpu' alone: rows (d, e) on --device")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cuda", help="where --parts gpu runs (default cuda; "
+                    "cpu walks the same path and records nothing)")
+    ap.add_argument("--extract-rows", type=int, default=1024, help="rows of the program extracted in (e)")
     args = ap.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if parts == [DEVICE_PART]:
+        return device_main(args)
     if not parts or set(parts) - set(PARTS):
-        raise SystemExit(f"neural_speed: --parts takes a comma-separated subset of {', '.join(PARTS)}, not {args.parts!r}")
+        raise SystemExit(f"neural_speed: --parts takes a comma-separated subset of {', '.join(PARTS)} (or gpu alone), "
+                         f"not {args.parts!r}")
     whole = set(parts) == set(PARTS)
     if not whole and not RESULT.exists():
         raise SystemExit(f"neural_speed: --parts needs an earlier whole record in {RESULT} (run without --parts first)")
@@ -244,6 +304,29 @@ def main() -> int:
     record_and_table(RESULT, obj, "neural-speed", "python benchmarks/neural_speed.py --write-md", markdown,
                      args.write_md or args.md_only)
     return 0
+
+def device_main(args: argparse.Namespace) -> int:
+    """``--parts gpu``: rows (d, e) on ``--device``; on CUDA they go into the record."""
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("neural_speed: --parts gpu --device cuda needs a CUDA GPU (torch sees none); "
+                         "--device cpu walks the same path on the CPU")
+    if args.device == "cuda" and not RESULT.exists():
+        raise SystemExit(f"neural_speed: --parts gpu needs an earlier whole record in {RESULT} (run without --parts first)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        files = [str(REPO / "examples" / f"{n}.sasm") for n in ("multiply", "gcd", "add")] + [loop_program(tmp)]
+        figures = device_figures(args.device, args.runs, args.steps, args.extract_rows, args.repeat, files, tmp)
+    if args.device == "cpu":
+        print(json.dumps(figures))
+        return 0
+    env = environment()
+    obj = json.loads(RESULT.read_text())
+    obj["gpu"] = figures | {"date": env["date"], "commit": env["commit"], "repeat": args.repeat}
+    record_and_table(RESULT, obj, "neural-speed", "python benchmarks/neural_speed.py --write-md", markdown, args.write_md)
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

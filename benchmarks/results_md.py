@@ -228,7 +228,7 @@ def describe_table() -> str:
 # -- the smallest width, against Theorem 1 -----------------------------------------------------------
 
 WIDTH = RESULTS / "width"
-WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --max-steps 3000 --out results/width --json"
+WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --max-steps 10000 --out results/width --json"
 
 
 def width_table() -> str:
