@@ -70,7 +70,8 @@ def memorize_table() -> str:
         info = _json(directory / "memorize.json")
         where = directory.relative_to(REPO)
         if not records:
-            notes.append(f"* {device}: no record in `{where}/` yet (`{MEMORIZE_COMMANDS[device]}`).")
+            measured = "not measured: no GPU lent; " if device == "GPU" else ""
+            notes.append(f"* {device}: {measured}no record in `{where}/` yet (`{MEMORIZE_COMMANDS[device]}`).")
             continue
         by_size: dict[tuple[int, int], dict[int, memorize.Trial]] = {}
         for r in records:
