@@ -45,7 +45,8 @@ fi
 
 if [ "${SYNTH_GPU_N1024:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then
     # Table 1 past the paper (issue 12): N = 1024 random programs of 256 rows, one seed, resumable
-    # (rerun with the same --out continues it). Opt-in: it needs more than a 15-minute lease.
+    # (copy $OUT/memorize-gpu-large into results/ for RESULTS.md). Opt-in: it needs more than a
+    # 15-minute lease.
     echo "== synth experiment memorize --programs 1024 --device cuda"
     timeout "${SYNTH_GPU_N1024_S:-3600}" python -m cli.main experiment memorize --programs 1024 --length 256 --seeds 1 \
         --device cuda --json --out "$out/memorize-gpu-large" 2>&1 | tee "$out/memorize-gpu-large.log" | tail -20

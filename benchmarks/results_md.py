@@ -45,12 +45,14 @@ def _records(path: Path) -> list[dict]:
 # -- Experiment 1 (Table 1) -----------------------------------------------------------------------
 
 MEMORIZE_RUNS = {"CPU": RESULTS / "memorize-cpu", "GPU": RESULTS / "memorize-gpu",
-                 "CPU, past the paper (N)": RESULTS / "memorize-large", "CPU, past the paper (length)": RESULTS / "memorize-long"}
+                 "CPU, past the paper (N)": RESULTS / "memorize-large", "CPU, past the paper (length)": RESULTS / "memorize-long",
+                 "GPU, past the paper (N)": RESULTS / "memorize-gpu-large"}
 MEMORIZE_COMMANDS = {
     "CPU": "synth experiment memorize --programs 16,32,64,128 --seeds 10 --out results/memorize-cpu --json",
     "GPU": "bash benchmarks/gpu.sh (its Table 1 stage: --device cuda --seeds 10 --out results/memorize-gpu)",
     "CPU, past the paper (N)": "synth experiment memorize --programs 256,512 --seeds 1 --out results/memorize-large --json",
     "CPU, past the paper (length)": "synth experiment memorize --programs 32 --length 1024 --seeds 1 --out results/memorize-long --json",
+    "GPU, past the paper (N)": "SYNTH_GPU_N1024=1 bash benchmarks/gpu.sh (--programs 1024 --device cuda --out results/memorize-gpu-large)",
 }
 SEED_GROUPS = (("0-4", range(0, 5), "tuned on"), ("5-9", range(5, 10), "never seen by the recipe"))
 
@@ -70,7 +72,7 @@ def memorize_table() -> str:
         info = _json(directory / "memorize.json")
         where = directory.relative_to(REPO)
         if not records:
-            measured = "not measured: no GPU lent; " if device == "GPU" else ""
+            measured = "not measured: no GPU lent; " if device.startswith("GPU") else ""
             notes.append(f"* {device}: {measured}no record in `{where}/` yet (`{MEMORIZE_COMMANDS[device]}`).")
             continue
         by_size: dict[tuple[int, int], dict[int, memorize.Trial]] = {}
