@@ -160,8 +160,12 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    "datasets library (default ../shared/data/sst2 when it exists)")
     s.add_argument("--epochs", type=float, default=2.0, metavar="E", help="passes over the training sentences (default 2)")
     s.add_argument("--max-train", type=nonneg_int, metavar="M", help="train on the first M training sentences only")
-    s.add_argument("--backbone", choices=("scratch", "pretrained"), default="scratch",
-                   help="BERT from scratch (the paper's), or the packaged pretrained encoder (default scratch)")
+    s.add_argument("--backbone", choices=("scratch", "pretrained", "self-pretrained"), default="scratch",
+                   help="BERT from scratch (the paper's), the packaged pretrained encoder, or BERT from scratch that "
+                   "first learns to fill in masked words of the training sentences, without their labels and without "
+                   "outside text (self-pretrained; one such pass a seed, shared by its tasks) (default scratch)")
+    s.add_argument("--mlm-epochs", type=float, default=3.0, metavar="E",
+                   help="self-pretrained: passes of the masked-word pass over the training sentences (default 3)")
     s.add_argument("--head-lr-scale", type=float, metavar="X",
                    help="the heads' (the classifier's) learning rate is the recipe's times X, for all three tasks "
                    "(default 1 from scratch, 20 on the pretrained encoder)")
@@ -178,12 +182,14 @@ def sst2_command(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     from neural.experiments import sst2, sst2_data, trials
     from neural.experiments.soft_programs import TASKS
+    from neural.mlm import MLMConfig
 
     tasks = TASKS if args.task == "all" else tuple(t.strip() for t in args.task.split(",") if t.strip())
     overrides = _overrides(args.config, ("seed", "device", "progress", "max_steps", "warmup_steps", "backbone"))
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
-                             head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides)).validate()
+                             head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
+                             mlm=MLMConfig(epochs=args.mlm_epochs)).validate()
     data = sst2_data.load(args.data).limited(args.max_train)
     if args.restart:
         trials.discard(args.out)

@@ -260,3 +260,42 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, directory: Path) -> None
         torch.set_rng_state(tensors["rng.cpu"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])
+
+
+# -- the state of an unfinished experiment trial (resumed by the same command) ----------------
+
+
+def save_partial(partial: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any],
+                 average: torch.nn.Module | None = None) -> None:
+    """Replace ``partial`` atomically by the weights (and averaged weights), the AdamW and RNG
+    state and ``state`` (JSON: step, seconds, curve, ...) of an unfinished run."""
+    tmp = partial.with_name(partial.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        # copies: a model with tied weights (a masked-word decoder and the embeddings) names one tensor twice
+        save_tensors({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
+        if average is not None:
+            save_tensors({k: v.detach().cpu().clone() for k, v in average.state_dict().items()}, tmp / "average.safetensors")
+        tensors, groups = optimizer_state(optimizer)
+        save_tensors(tensors, tmp / OPTIM_FILE)
+        write_atomic(tmp / OPTIM_JSON, json.dumps(groups) + "\n")
+        write_atomic(tmp / "state.json", json.dumps(state) + "\n")
+        shutil.rmtree(partial, ignore_errors=True)
+        tmp.rename(partial)
+    except OSError as e:
+        raise SynthError(f"{partial}: cannot save the unfinished run: {e.strerror or e}") from None
+
+
+def load_partial(partial: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 average: torch.nn.Module | None = None) -> dict[str, Any]:
+    """Restore what ``save_partial`` wrote into ``model``, ``optimizer`` (and ``average``);
+    returns its ``state``."""
+    load_weights(model, read_tensors(partial / MODEL_FILE), partial / MODEL_FILE)
+    if average is not None:
+        load_weights(average, read_tensors(partial / "average.safetensors"), partial / "average.safetensors")
+    restore_optimizer(optimizer, partial)
+    state = read_json(partial / "state.json")
+    if not isinstance(state, dict):
+        raise SynthError(f"{partial / 'state.json'}: malformed; remove {partial} to start that run again")
+    return state

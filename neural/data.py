@@ -20,6 +20,7 @@ On disk (``synth dataset ... --out DIR``):
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,3 +157,29 @@ def encode_rows(corpus: Corpus, tokenizer: SynthTokenizer, chosen: list[Row]) ->
     return Encoded(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"],
                    torch.tensor([r.labels for r in chosen], dtype=torch.long),
                    torch.tensor([index[r.program] for r in chosen], dtype=torch.long))
+
+
+class LengthBuckets:
+    """Batches of rows of similar length: each epoch a seeded permutation, cut into chunks of
+    50 batches, each chunk sorted by length and cut into batches, the batches shuffled.
+    The batch at step s is a pure function of (seed, s); an epoch is ceil(R / B) steps."""
+
+    def __init__(self, lengths: torch.Tensor, batch_size: int, seed: int) -> None:
+        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
+        self.per_epoch = math.ceil(len(lengths) / batch_size)
+        self._epoch, self._batches = -1, []
+
+    def batch(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            perm = torch.randperm(len(self.lengths), generator=g)
+            chunk = self.batch_size * 50
+            batches = []
+            for start in range(0, len(perm), chunk):
+                part = perm[start : start + chunk]
+                part = part[torch.argsort(self.lengths[part], stable=True)]
+                batches.extend(part[j : j + self.batch_size] for j in range(0, len(part), self.batch_size))
+            order = torch.randperm(len(batches), generator=g)
+            self._epoch, self._batches = epoch, [batches[int(j)] for j in order]
+        return self._batches[i]

@@ -120,6 +120,21 @@ class SynthTokenizer:
     def save(self, directory: str | Path) -> None:
         self.tokenizer.save(str(Path(directory) / FILE))
 
+    @property
+    def base_vocab_size(self) -> int:
+        """The WordPiece vocabulary and BERT's specials, without the Synthesizer's added
+        tokens (program tokens, [C:t]): what a pretrained directory offers (``save_base``)."""
+        return self.tokenizer.get_vocab_size(with_added_tokens=False)
+
+    def save_base(self, directory: str | Path) -> None:
+        """The vocabulary of ``base_vocab_size`` as a pretrained directory's tokenizer.json,
+        which ``from_pretrained_dir`` reads with any corpus's tokens added after it."""
+        tok = Tokenizer(models.WordPiece(vocab=self.tokenizer.get_vocab(with_added_tokens=False), unk_token=UNK,
+                                         max_input_chars_per_word=100))
+        _bert_pipeline(tok)
+        tok.add_special_tokens(BERT_SPECIALS)
+        tok.save(str(Path(directory) / FILE))
+
     @classmethod
     def load(cls, directory: str | Path, max_n: int) -> SynthTokenizer:
         return cls(_read(Path(directory) / FILE), max_n)

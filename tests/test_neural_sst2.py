@@ -321,3 +321,94 @@ def test_added_tokens_start_apart_on_the_pretrained_encoder():
     assert key["new_tokens"] == "spread"
     assert "new_tokens" not in sst2.SST2Config(backbone="pretrained", new_tokens="mean").recipe_key(10)  # earlier records
     assert "new_tokens" not in sst2.SST2Config(backbone="scratch").recipe_key(10)
+
+
+# -- self-pretraining (masked words of the training sentences, no labels, no outside text) ----------
+
+
+def _tiny_network():
+    from neural.config import TrainConfig
+
+    return TrainConfig(backbone="bert", hidden_size=32, intermediate_size=64, num_layers=1, num_heads=2, dropout=0.1,
+                       init_std=0.02, embedding_std=None, vocab_size=300)
+
+
+def test_masking_chooses_words_only():
+    import torch
+
+    from neural.mlm import mask_batch
+    from neural.tokenizer import MASK, SynthTokenizer
+
+    texts = [e.text for e in sst2_data.sample(200, 10, 1).train]
+    tok = SynthTokenizer.from_texts(texts, None, 300)
+    batch = tok.batch(tok.encode_descriptions(texts), None)
+    ids, attention = batch["input_ids"], batch["attention_mask"]
+    corrupted, chosen, targets = mask_batch(ids, attention, tok, 0.15, torch.Generator().manual_seed(0))
+    words = (attention == 1) & (ids != tok.cls_id) & (ids != tok.sep_id)
+    assert not (chosen & ~words).any()  # never [CLS], [SEP] or padding
+    assert torch.equal(targets, ids[chosen]) and torch.equal(corrupted[~chosen], ids[~chosen])
+    share = chosen.sum().item() / words.sum().item()
+    assert 0.11 < share < 0.19, share
+    masked = (corrupted[chosen] == tok.tokenizer.token_to_id(MASK)).float().mean().item()
+    assert 0.7 < masked < 0.9, masked  # 80% [MASK]; of the rest, half a random word, half left
+    one = tok.batch([tok.encode_description("good")], None)
+    _, chosen1, _ = mask_batch(one["input_ids"], one["attention_mask"], tok, 0.01, torch.Generator().manual_seed(0))
+    assert chosen1.sum().item() == 1  # a batch with a word always predicts one
+
+
+def test_self_pretraining_learns_and_resumes_exactly(tmp_path, monkeypatch):
+    import torch
+    from safetensors.torch import load_file
+
+    from neural import mlm
+    from neural.tokenizer import SynthTokenizer
+
+    texts = [e.text for e in sst2_data.sample(300, 10, 2).train]
+    tok = SynthTokenizer.from_texts(texts, None, 300)
+    config = mlm.MLMConfig(epochs=4, batch_size=16, lr=3e-3, save_every=10)
+    whole = mlm.pretrain(texts, tok, _tiny_network(), config, 0, tmp_path / "whole")
+    assert whole["steps"] == 4 * 19 and mlm.finished(tmp_path / "whole") == whole
+    assert whole["curve"][-1]["loss"] < whole["curve"][0]["loss"] - 0.5  # it learns to fill in words
+    for f in ("config.json", "model.safetensors", "tokenizer.json"):
+        assert (tmp_path / "whole" / f).is_file()
+    assert not (tmp_path / "whole" / "partial").exists()
+
+    real, calls = torch.nn.utils.clip_grad_norm_, []
+
+    def interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 25:  # Ctrl-C in step 25: steps 0-23 done, the state of step 20 saved too
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        mlm.pretrain(texts, tok, _tiny_network(), config, 0, tmp_path / "cut")
+    assert (tmp_path / "cut" / "partial" / "state.json").is_file() and mlm.finished(tmp_path / "cut") is None
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", real)
+    resumed = mlm.pretrain(texts, tok, _tiny_network(), config, 0, tmp_path / "cut")
+    a, b = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert [c["loss"] for c in resumed["curve"]] == pytest.approx([c["loss"] for c in whole["curve"]], rel=1e-5)
+
+
+def test_self_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
+    data = sst2_data.write_sample(tmp_path / "data", train=300, dev=20, seed=6)
+    (tmp_path / "tiny.toml").write_text(TINY)
+    argv = ["experiment", "sst2", "--data", str(data), "--backbone", "self-pretrained", "--mlm-epochs", "1", "--seeds", "1",
+            "--epochs", "1", "--config", str(tmp_path / "tiny.toml"), "--out", str(tmp_path / "o"), "--json", "--no-progress"]
+    code, out, err = run_cli(capsys, argv)
+    assert code == 0, err
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert [(r["task"], r["backbone"]) for r in rows] == [(t, "self-pretrained") for t in sp.TASKS]
+    assert err.count("self-pretraining seed 0") == 1  # one masked-word pass, shared by the three tasks
+    start = json.loads((tmp_path / "o" / "models" / "mlm-seed0" / "mlm.json").read_text())
+    records = [json.loads(line) for line in (tmp_path / "o" / "trials.jsonl").read_text().splitlines()]
+    assert all(r["self_pretrain"]["steps"] == start["steps"] for r in records)
+    assert all(r["recipe"]["self_pretrain"]["epochs"] == 1 for r in records)
+    model = tmp_path / "o" / "models" / "soft-instruction-seed0"
+    code, out, err = run_cli(capsys, ["exec", "--model", str(model), "--desc", "Classify this input: a fine film", "--json"])
+    assert code == 0, err
+    assert (json.loads(out)["status"], json.loads(out)["steps"]) == ("halted", 1)
+    code, _, err = run_cli(capsys, argv)  # everything recorded: nothing trained again
+    assert code == 0 and err.count("recorded in") == 3 and "self-pretraining" not in err

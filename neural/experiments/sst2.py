@@ -23,7 +23,6 @@ step), length-bucketed) and draws the soft-imperative programs and pairings.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import statistics
@@ -43,15 +42,16 @@ from isa.base import Status, SynthError
 from isa.files import default_mode, write_atomic
 from neural import checkpoint
 from neural.config import TrainConfig
-from neural.data import Encoded, encode_rows
+from neural.data import Encoded, LengthBuckets, encode_rows
 from neural.experiments import trials
 from neural.experiments.soft_programs import PROMPTS, TASKS, Task, make_task, scores
 from neural.experiments.sst2_data import SST2
+from neural.mlm import MLMConfig
 from neural.tokenizer import SynthTokenizer
 from neural.train import learning_rate, pick_device
 
 PAPER = {"baseline": (81.9, 0.5), "soft-instruction": (81.9, 0.5), "soft-imperative": (80.7, 1.3)}  # Figure 3, percent
-BACKBONES = ("scratch", "pretrained")
+BACKBONES = ("scratch", "pretrained", "self-pretrained")
 LABELS = {"baseline": "BERT for sequence classification", "soft-instruction": "Synthesizer, soft-instruction",
           "soft-imperative": "Synthesizer, soft-imperative"}
 MEASURED = {"baseline": "class", "soft-instruction": "operand A", "soft-imperative": "whole instruction"}
@@ -61,8 +61,9 @@ PARTIAL = "partial"
 def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
     """The one recipe of all three tasks (docs/neural.md, "SST-2"), from scratch or from the
     packaged pretrained encoder; ``max_steps`` and ``warmup_steps`` are set per run from
-    the epochs and ``SST2Config.warmup``."""
-    if backbone == "scratch":
+    the epochs and ``SST2Config.warmup``. "self-pretrained" is the scratch recipe started
+    from the seed's masked-language-model pass over the training sentences (neural/mlm.py)."""
+    if backbone in ("scratch", "self-pretrained"):
         config = TrainConfig(backbone="bert", hidden_size=256, intermediate_size=1024, num_layers=2, num_heads=4,
                              dropout=0.1, init_std=0.02, embedding_std=None, vocab_size=16000, lr=7e-4, betas=(0.9, 0.98),
                              weight_decay=0.01, schedule="linear", anneal_at=None, grad_clip=1.0, batch_size=32,
@@ -76,7 +77,7 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
     return config.with_settings(**overrides)
 
 
-HEAD_LR_SCALE = {"scratch": 1.0, "pretrained": 20.0}  # a pretrained encoder at 5e-5, its new heads at 1e-3
+HEAD_LR_SCALE = {"scratch": 1.0, "pretrained": 20.0, "self-pretrained": 1.0}  # a pretrained encoder at 5e-5, its new heads at 1e-3
 NEW_TOKENS = ("mean", "spread")  # how the tokens added to a pretrained vocabulary start (build_model)
 
 
@@ -96,6 +97,7 @@ class SST2Config:
     device: str = "cpu"
     progress: bool = True
     recipe: TrainConfig = field(default_factory=recipe)
+    mlm: MLMConfig = field(default_factory=MLMConfig)  # self-pretrained: the masked-language-model pass (neural/mlm.py)
 
     def validate(self) -> SST2Config:
         for t in self.tasks:
@@ -115,6 +117,7 @@ class SST2Config:
             raise SynthError("head_lr_scale must be > 0, or None")
         if self.new_tokens not in NEW_TOKENS:
             raise SynthError(f"new_tokens must be one of {', '.join(NEW_TOKENS)}, not {self.new_tokens!r}")
+        self.mlm.validate()
         pick_device(self.device)
         return self
 
@@ -129,6 +132,8 @@ class SST2Config:
             obj["head_lr_scale"] = self.heads_scale()
         if self.backbone == "pretrained" and self.new_tokens != "mean":  # (nor before this one: "mean")
             obj["new_tokens"] = self.new_tokens
+        if self.backbone == "self-pretrained":
+            obj["new_tokens"], obj["self_pretrain"] = self.new_tokens, self.mlm.to_json()
         return obj
 
     def heads_scale(self) -> float:
@@ -167,8 +172,7 @@ def build_model(task: Task, config: TrainConfig, texts: list[str],
     if tokenizer_dir:
         tokenizer = SynthTokenizer.from_pretrained_dir(tokenizer_dir, task.corpus)
     else:
-        tokenizer = SynthTokenizer.from_texts([*texts, *(p.format(program="", text="") for p in PROMPTS)], task.corpus,
-                                              config.vocab_size)
+        tokenizer = SynthTokenizer.from_texts(_vocabulary_texts(texts), task.corpus, config.vocab_size)
     if task.corpus is not None:
         model, tokenizer = build(config, task.corpus, tokenizer)
         if pretrained_name and new_tokens == "spread":
@@ -203,35 +207,6 @@ def encode_task_rows(task: Task, tokenizer: SynthTokenizer, which: str) -> Encod
     batch = tokenizer.batch([ids[r.description] for r in rows], None)
     labels = torch.tensor([r.labels for r in rows], dtype=torch.long)
     return Encoded(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], labels, torch.zeros(len(rows), dtype=torch.long))
-
-
-# -- batches ----------------------------------------------------------------------------------------
-
-
-class LengthBuckets:
-    """Batches of rows of similar length: each epoch a seeded permutation, cut into chunks of
-    50 batches, each chunk sorted by length and cut into batches, the batches shuffled.
-    The batch at step s is a pure function of (seed, s); an epoch is ceil(R / B) steps."""
-
-    def __init__(self, lengths: torch.Tensor, batch_size: int, seed: int) -> None:
-        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
-        self.per_epoch = math.ceil(len(lengths) / batch_size)
-        self._epoch, self._batches = -1, []
-
-    def batch(self, step: int) -> torch.Tensor:
-        epoch, i = divmod(step, self.per_epoch)
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            perm = torch.randperm(len(self.lengths), generator=g)
-            chunk = self.batch_size * 50
-            batches = []
-            for start in range(0, len(perm), chunk):
-                part = perm[start : start + chunk]
-                part = part[torch.argsort(self.lengths[part], stable=True)]
-                batches.extend(part[j : j + self.batch_size] for j in range(0, len(part), self.batch_size))
-            order = torch.randperm(len(batches), generator=g)
-            self._epoch, self._batches = epoch, [batches[int(j)] for j in order]
-        return self._batches[i]
 
 
 # -- one trial ---------------------------------------------------------------------------------------
@@ -272,10 +247,13 @@ def _param_groups(model: nn.Module, weight_decay: float, head_scale: float = 1.0
 
 
 def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: Path,
-              say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Train and validate one (task, seed); keep the model in ``model_dir``; return the record."""
+              say: Callable[[str], None] = lambda s: None, start: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train and validate one (task, seed); keep the model in ``model_dir``; return the record.
+    ``start``: the seed's self-pretraining (``self_pretrain``), whose encoder and tokenizer
+    the network starts from."""
     device = pick_device(config.device)
-    recipe_ = TrainConfig(**{**asdict(config.recipe), "seed": seed, "device": config.device})
+    where = {"pretrained": start["directory"], "tokenizer": start["directory"]} if start else {}
+    recipe_ = TrainConfig(**{**asdict(config.recipe), "seed": seed, "device": config.device, **where})
     model, tokenizer = build_model(task, recipe_, [e.text for e in data.train], config.new_tokens)
     train_data, dev = encode_task_rows(task, tokenizer, "train"), encode_task_rows(task, tokenizer, "dev")
     B = recipe_.batch_size or 32
@@ -297,8 +275,9 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     bar = _bar(config, total, step, f"{task.name} seed {seed}")
 
     def save_partial() -> None:
-        _save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0,
-                                                  "history": history, "losses": losses}, average)
+        checkpoint.save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0,
+                                                            "history": history, "losses": losses},
+                                average.model if average is not None else None)
 
     def validate_if_due() -> None:
         """Validate at every eval_every-th step and the last (once: a resumed run may stand
@@ -348,11 +327,35 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
               "steps_per_epoch": stream.per_epoch, "train_rows": len(train_data), "dev_rows": len(dev),
               "parameters": sum(p.numel() for p in model.parameters()), "seconds": round(seconds, 1),
               "best": _best(history), "final": {k: v for k, v in final.items() if k.endswith("accuracy")}, "history": history}
+    if start:
+        record["self_pretrain"] = {k: start[k] for k in ("steps", "seconds", "loss")}
     _save_model(task, model, tokenizer, recipe_, record, model_dir)
     if task.corpus is not None:
         record["perform"] = perform_check(task, model, tokenizer, device, config.perform_steps)
     shutil.rmtree(partial, ignore_errors=True)
     return record
+
+
+def self_pretrain(data: SST2, seed: int, config: SST2Config, directory: Path,
+                  say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """The seed's masked-language-model pass over the training sentences (no labels), in
+    ``directory`` (resumed if unfinished, reused if finished), with the one vocabulary of
+    the three tasks; returns its record plus ``directory``."""
+    from neural import mlm
+
+    texts = [e.text for e in data.train]
+    network = TrainConfig(**{**asdict(config.recipe), "seed": seed})
+    tokenizer = SynthTokenizer.from_texts(_vocabulary_texts(texts), None, network.vocab_size)
+    record = mlm.pretrain(texts, tokenizer, network, config.mlm, seed, directory, pick_device(config.device),
+                          config.progress, say)
+    say(f"synth: self-pretraining seed {seed}: {record['steps']} steps, masked-word loss {record['loss']:.3f}, "
+        f"{record['seconds']:.0f} s")
+    return {**record, "directory": str(directory)}
+
+
+def _vocabulary_texts(texts: list[str]) -> list[str]:
+    """What the scratch vocabulary is learned from: the training sentences and the prompts."""
+    return [*texts, *(p.format(program="", text="") for p in PROMPTS)]
 
 
 def _best(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -393,30 +396,9 @@ class WeightAverage:
         torch._foreach_add_(mine, theirs, alpha=1 - d)
 
 
-def _save_partial(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any],
-                  average: WeightAverage | None = None) -> None:
-    tmp = partial.with_name(PARTIAL + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    checkpoint.save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
-    if average is not None:
-        checkpoint.save_tensors({k: v.detach().cpu().contiguous() for k, v in average.model.state_dict().items()},
-                                tmp / "average.safetensors")
-    tensors, groups = checkpoint.optimizer_state(optimizer)
-    checkpoint.save_tensors(tensors, tmp / checkpoint.OPTIM_FILE)
-    write_atomic(tmp / checkpoint.OPTIM_JSON, json.dumps(groups) + "\n")
-    write_atomic(tmp / "state.json", json.dumps(state) + "\n")
-    shutil.rmtree(partial, ignore_errors=True)
-    tmp.rename(partial)
-
-
 def _resume(partial: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
             average: WeightAverage | None) -> tuple[int, float, list[dict[str, Any]], list[float]]:
-    checkpoint.load_weights(model, checkpoint.read_tensors(partial / "model.safetensors"), partial / "model.safetensors")
-    if average is not None:
-        checkpoint.load_weights(average.model, checkpoint.read_tensors(partial / "average.safetensors"), partial / "average.safetensors")
-    checkpoint.restore_optimizer(optimizer, partial)
-    state = checkpoint.read_json(partial / "state.json")
+    state = checkpoint.load_partial(partial, model, optimizer, average.model if average is not None else None)
     try:
         return int(state["step"]), float(state["seconds"]), list(state["history"]), [float(v) for v in state["losses"]]
     except (KeyError, TypeError, ValueError):
@@ -506,11 +488,14 @@ def run(config: SST2Config, data: SST2, out: str | Path, say: Callable[[str], No
     done = {(r.get("task"), r.get("seed")): r for r in trials.load(out, key)}
     records = []
     for seed in range(config.seeds):  # seed by seed: an experiment stopped part-way has whole seeds of every task
+        start = None
+        if config.backbone == "self-pretrained" and any((name, seed) not in done for name in config.tasks):
+            start = self_pretrain(data, seed, config, out / "models" / f"mlm-seed{seed}", say)
         for name in config.tasks:
             rec = done.get((name, seed))
             if rec is None:
                 task = make_task(name, data, seed)
-                rec = run_trial(task, data, seed, config, out / "models" / f"{name}-seed{seed}", say)
+                rec = run_trial(task, data, seed, config, out / "models" / f"{name}-seed{seed}", say, start)
                 trials.record(out, rec, key)
                 tag = ""
             else:

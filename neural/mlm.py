@@ -1,0 +1,208 @@
+"""Self-pretraining: a BERT's masked-language-model pass over a task's own training texts.
+
+No outside text: the network reads only the sentences it will later be trained to
+classify, without their labels, and learns to fill in masked words (BERT's objective: 15%
+of the word pieces chosen, 80% of those replaced by [MASK], 10% by a random piece, 10%
+left; the loss on the chosen ones only). The result is an ordinary local pretrained
+directory (``config.json``, ``model.safetensors``, ``tokenizer.json``), which a
+``TrainConfig`` names as ``pretrained`` and ``tokenizer``, so that any task starts from it
+as it starts from the packaged encoder (neural/pretrained.py).
+
+Resumable: the state (weights, AdamW, step) is saved under ``DIR/partial/`` every
+``save_every`` steps and on Ctrl-C; the batches, the masks and the dropout are pure
+functions of (seed, step), so a resumed run ends with the weights of an uninterrupted one. ``DIR/mlm.json`` is written last: a directory without it is unfinished.
+
+    pretrain(texts, tokenizer, network, MLMConfig(), seed, DIR) -> the record (mlm.json)
+    finished(DIR) -> the record, or None
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from isa.base import SynthError
+from isa.files import read_json, write_atomic
+from neural import checkpoint
+from neural.config import TrainConfig
+from neural.data import LengthBuckets
+from neural.tokenizer import BERT_SPECIALS, MASK, SynthTokenizer
+
+RECORD = "mlm.json"
+PARTIAL = "partial"
+
+
+@dataclass
+class MLMConfig:
+    epochs: float = 3.0  # passes over the texts
+    batch_size: int = 128
+    lr: float = 1e-3  # AdamW peak, linear warm-up then linear decay to 0
+    betas: tuple[float, float] = (0.9, 0.98)
+    weight_decay: float = 0.01  # not on biases and LayerNorm weights
+    warmup: float = 0.1  # share of the steps spent warming up
+    mask: float = 0.15  # share of the word pieces predicted
+    grad_clip: float = 1.0
+    save_every: int = 250
+
+    def validate(self) -> MLMConfig:
+        if not self.epochs > 0 or self.batch_size < 1 or not self.lr > 0 or self.save_every < 1:
+            raise SynthError("self-pretraining: epochs and lr must be > 0, batch_size and save_every >= 1")
+        if not 0 < self.mask < 1 or not 0 <= self.warmup < 1:
+            raise SynthError("self-pretraining: mask must lie in (0, 1) and warmup in [0, 1)")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+
+def finished(directory: str | Path) -> dict[str, Any] | None:
+    """The record of a finished self-pretraining in ``directory``, else None."""
+    path = Path(directory) / RECORD
+    return read_json(path, "self-pretraining record") if path.is_file() else None
+
+
+def bert_config(network: TrainConfig, tokenizer: SynthTokenizer) -> Any:
+    """The BERT of ``network``'s sizes (hidden, layers, heads, dropout, initialisation), over
+    the tokenizer's words and BERT's specials (not the Synthesizer's added tokens, which a
+    task adds after them)."""
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=tokenizer.base_vocab_size, hidden_size=network.hidden_size, num_hidden_layers=network.num_layers,
+                      num_attention_heads=network.num_heads, intermediate_size=network.intermediate_size,
+                      hidden_dropout_prob=network.dropout, attention_probs_dropout_prob=network.dropout,
+                      initializer_range=network.init_std, pad_token_id=tokenizer.pad_id, type_vocab_size=2)
+
+
+def mask_batch(ids: torch.Tensor, attention: torch.Tensor, tokenizer: SynthTokenizer, share: float,
+               generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """BERT's masking of a batch laid out by ``tokenizer.batch``: (the corrupted ids, the
+    (B, L) bool of the positions to predict, their true ids). Special tokens ([CLS], [SEP],
+    [PAD], ...) are never chosen; at least one position is, where the batch has a word."""
+    vocab = tokenizer.vocab_size
+    special = torch.zeros(vocab, dtype=torch.bool)  # (vocab,): never chosen, never drawn
+    for tok in BERT_SPECIALS:
+        special[tokenizer.tokenizer.token_to_id(tok)] = True
+    special[tokenizer.ct_base : tokenizer.ct_base + tokenizer.max_n] = True
+    candidate = (attention == 1) & ~special[ids]
+    chosen = candidate & (torch.rand(ids.shape, generator=generator) < share)
+    if not chosen.any() and candidate.any():
+        first = candidate.nonzero()[0]
+        chosen[first[0], first[1]] = True
+    targets = ids[chosen]
+    corrupted = ids.clone()
+    how = torch.rand(ids.shape, generator=generator)
+    corrupted[chosen & (how < 0.8)] = tokenizer.tokenizer.token_to_id(MASK)
+    swap = chosen & (how >= 0.8) & (how < 0.9)
+    words = (~special[: tokenizer.base_vocab_size]).nonzero().flatten()
+    corrupted[swap] = words[torch.randint(len(words), (int(swap.sum()),), generator=generator)]
+    return corrupted, chosen, targets
+
+
+def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, config: MLMConfig, seed: int,
+             directory: str | Path, device: torch.device | str = "cpu", progress: bool = False,
+             say: Any = lambda s: None) -> dict[str, Any]:
+    """Self-pretrain a BERT of ``network``'s sizes on ``texts`` and write it to ``directory``
+    (resuming an unfinished run there); returns the record also written as ``mlm.json``."""
+    from transformers import BertForMaskedLM
+
+
+    config.validate()
+    directory = Path(directory)
+    done = finished(directory)
+    if done is not None:
+        return done
+    if not texts:
+        raise SynthError("self-pretraining needs at least one text")
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(bert_config(network, tokenizer)).to(device).train()
+    ids = tokenizer.encode_descriptions(texts)
+    stream = LengthBuckets(torch.tensor([len(i) for i in ids]), config.batch_size, seed)
+    total = max(1, round(config.epochs * stream.per_epoch))
+    warm = round(config.warmup * total)
+    every = max(1, min(100, total // 20))  # the loss curve's interval (steps)
+    plain = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
+    rest = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
+    optimizer = torch.optim.AdamW([{"params": rest, "weight_decay": config.weight_decay}, {"params": plain, "weight_decay": 0.0}],
+                                  lr=config.lr, betas=config.betas)
+    partial = directory / PARTIAL
+    step, seconds, losses, curve = 0, 0.0, [], []
+    if (partial / "state.json").is_file():
+        step, seconds, curve = _resume(partial, model, optimizer)
+        say(f"synth: self-pretraining seed {seed}: resuming at step {step} of {total} ({partial})")
+    t0 = time.perf_counter()
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=step, file=sys.stderr, disable=not progress, desc=f"self-pretraining seed {seed}",
+               unit="step", dynamic_ncols=True, leave=False)
+
+    def save() -> None:
+        checkpoint.save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0, "curve": curve})
+
+    try:
+        while step < total:
+            lr = config.lr * (step / warm if step < warm else max(0.0, (total - step) / max(1, total - warm)))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = tokenizer.batch([ids[int(i)] for i in stream.batch(step)], None)
+            g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+            torch.manual_seed(seed * 1_000_003 + step)  # dropout too: a step interrupted and run again is the same step
+            corrupted, chosen, targets = mask_batch(batch["input_ids"], batch["attention_mask"], tokenizer, config.mask, g)
+            hidden = model.bert(input_ids=corrupted.to(device), attention_mask=batch["attention_mask"].to(device),
+                                token_type_ids=batch["token_type_ids"].to(device)).last_hidden_state
+            logits = model.cls(hidden[chosen.to(device)])  # the chosen positions only: (M, vocab)
+            loss = F.cross_entropy(logits, targets.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            bar.update(1)
+            if step % every == 0 or step == total:
+                curve.append({"step": step, "loss": round(sum(losses) / len(losses), 4)})
+                losses = []
+                bar.set_postfix({"loss": f"{curve[-1]['loss']:.3f}"})
+            if step % config.save_every == 0 and step < total:
+                save()
+    except KeyboardInterrupt:
+        bar.close()
+        save()
+        say(f"synth: self-pretraining interrupted at step {step}; saved {partial} (run the same command to resume)")
+        raise
+    bar.close()
+    seconds += time.perf_counter() - t0
+    record = {"seed": seed, "steps": total, "texts": len(texts), "seconds": round(seconds, 1), "loss": curve[-1]["loss"],
+              "mlm": config.to_json(), "curve": curve}
+    _save_directory(model, tokenizer, directory, record)
+    shutil.rmtree(partial, ignore_errors=True)
+    return record
+
+
+def _save_directory(model: Any, tokenizer: SynthTokenizer, directory: Path, record: dict[str, Any]) -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        model.bert.save_pretrained(str(directory), safe_serialization=True)
+    except OSError as e:
+        raise SynthError(f"{directory}: cannot write the self-pretrained model: {e.strerror or e}") from None
+    tokenizer.save_base(directory)
+    write_atomic(directory / RECORD, json.dumps(record) + "\n")  # last: the directory is now finished
+
+
+def _resume(partial: Path, model: Any, optimizer: torch.optim.Optimizer) -> tuple[int, float, list[dict[str, Any]]]:
+    state = checkpoint.load_partial(partial, model, optimizer)
+    try:
+        return int(state["step"]), float(state["seconds"]), list(state["curve"])
+    except (KeyError, TypeError, ValueError):
+        raise SynthError(f"{partial / 'state.json'}: malformed; remove {partial} to start the self-pretraining again") from None
