@@ -110,6 +110,11 @@ def _add_width(ex: argparse._SubParsersAction) -> None:
     w.add_argument("--widths", default="256,128,64,32", metavar="W,W,...", help="hidden widths, multiples of 4 (default 256,128,64,32)")
     w.add_argument("--seeds", type=nonneg_int, default=1, metavar="S", help="seeds per (N, W) (default 1)")
     w.add_argument("--max-steps", type=nonneg_int, default=20_000, metavar="N", help="a width fails when a run is not exact in N steps")
+    w.add_argument("--reuse", metavar="DIR,DIR", help="directories of synth experiment memorize records: their exact runs "
+                   "under a width's recipe (step cap aside) within --max-steps count as that width's runs, copied with "
+                   "their source instead of trained again")
+    w.add_argument("--skip-failed", action="store_true", help="do not try a width for N programs once it was not exact "
+                   "for fewer programs of the same length (assumed: more programs are harder within the same steps)")
     _common_arguments(w, "width", "the table, plot and records go")
     w.set_defaults(func=width_command)
 
@@ -126,6 +131,7 @@ def width_command(args: argparse.Namespace) -> int:
         raise SynthError(f"--widths {args.widths!r}: expected numbers separated by commas (such as 256,128,64)") from None
     config = width.WidthConfig(programs=tuple(_programs(args.programs, args.length)), length=args.length, widths=widths,
                                seeds=args.seeds, max_steps=args.max_steps, device=args.device,
+                               reuse=tuple(_names(args.reuse)) if args.reuse else (), skip_failed=args.skip_failed,
                                overrides=_overrides(args.config, ("seed", "device", "max_steps", "hidden_size",
                                                                   "intermediate_size", "num_heads"))).validate()
     if args.restart:
@@ -150,8 +156,9 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
         "as the input text is positive run {program} [SEP] {text}' -> the program's row or the halt tuple "
         "(soft-imperative), one recipe for all three; then perform every dev sentence through each Synthesizer. Writes "
         "OUT/sst2.md, OUT/sst2.json and OUT/sst2.png (the paper's Figure 3), keeps each model under "
-        "OUT/models/TASK-seedS/, records each finished trial in OUT/trials.jsonl and resumes from there (an "
-        "unfinished trial resumes from its last saved step).",
+        "OUT/models/TASK-seedS/ (and, self-pretrained, the seed's masked-word pass under OUT/models/mlm-seedS/), "
+        "records each finished trial in OUT/trials.jsonl and resumes from there (an unfinished trial resumes from its "
+        "last saved step).",
     )
     s.add_argument("--task", default="all", metavar="TASK",
                    help="baseline, soft-instruction, soft-imperative, all, or a comma-separated list (default all)")
@@ -164,13 +171,13 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    help="BERT from scratch (the paper's), the packaged pretrained encoder, or BERT from scratch that "
                    "first learns to fill in masked words of the training sentences, without their labels and without "
                    "outside text (self-pretrained; one such pass a seed, shared by its tasks) (default scratch)")
-    s.add_argument("--mlm-epochs", type=float, default=3.0, metavar="E",
-                   help="self-pretrained: passes of the masked-word pass over the training sentences (default 3)")
+    s.add_argument("--mlm-epochs", type=float, metavar="E",
+                   help="self-pretrained only: passes of the masked-word pass over the training sentences (default 3)")
     s.add_argument("--head-lr-scale", type=float, metavar="X",
                    help="the heads' (the classifier's) learning rate is the recipe's times X, for all three tasks "
                    "(default 1 from scratch, 20 on the pretrained encoder)")
     s.add_argument("--new-tokens", choices=("spread", "mean"), default="spread",
-                   help="pretrained: the tokens added to its vocabulary ([C:t], program tokens) start as distinct "
+                   help="pretrained and self-pretrained: the tokens added to its vocabulary ([C:t], program tokens) start as distinct "
                    "vectors drawn like its own (spread), or all as one, their mean (mean: transformers' resize; "
                    "the first pretrained records) (default spread)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -189,10 +196,13 @@ def sst2_command(args: argparse.Namespace) -> int:
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
-                             mlm=MLMConfig(epochs=args.mlm_epochs)).validate()
+                             mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs}))).validate()
+    if args.mlm_epochs is not None and args.backbone != "self-pretrained":
+        raise SynthError("--mlm-epochs is for --backbone self-pretrained")
     data = sst2_data.load(args.data).limited(args.max_train)
     if args.restart:
         trials.discard(args.out)
+        sst2.discard_self_pretraining(args.out)
     records = sst2.run(config, data, args.out, say=lambda line: sys.stderr.write(line + "\n"))
     machine = machine_line(args.device)
     sst2.write(records, args.out, config, machine, args.command_line,

@@ -18,7 +18,10 @@ functions of (seed, step), so a resumed run ends with the weights of an uninterr
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import os
 import shutil
 import sys
 import time
@@ -30,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from isa.base import SynthError
-from isa.files import read_json, write_atomic
+from isa.files import default_mode, read_json, write_atomic
 from neural import checkpoint
 from neural.config import TrainConfig
 from neural.data import LengthBuckets
@@ -53,7 +56,7 @@ class MLMConfig:
     save_every: int = 250
 
     def validate(self) -> MLMConfig:
-        if not self.epochs > 0 or self.batch_size < 1 or not self.lr > 0 or self.save_every < 1:
+        if not (self.epochs > 0 and math.isfinite(self.epochs)) or self.batch_size < 1 or not self.lr > 0 or self.save_every < 1:
             raise SynthError("self-pretraining: epochs and lr must be > 0, batch_size and save_every >= 1")
         if not 0 < self.mask < 1 or not 0 <= self.warmup < 1:
             raise SynthError("self-pretraining: mask must lie in (0, 1) and warmup in [0, 1)")
@@ -63,10 +66,36 @@ class MLMConfig:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
 
-def finished(directory: str | Path) -> dict[str, Any] | None:
-    """The record of a finished self-pretraining in ``directory``, else None."""
-    path = Path(directory) / RECORD
-    return read_json(path, "self-pretraining record") if path.is_file() else None
+def fingerprint(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, config: MLMConfig,
+                seed: int) -> dict[str, Any]:
+    """What a self-pretraining was made from: its settings, seed, network and vocabulary
+    sizes, and the texts (count and SHA-256). A directory made from anything else is not
+    reused or resumed."""
+    digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+    sizes = {k: getattr(network, k) for k in ("hidden_size", "intermediate_size", "num_layers", "num_heads", "dropout",
+                                               "init_std")}
+    return {"mlm": config.to_json(), "seed": seed, "network": sizes, "vocabulary": tokenizer.base_vocab_size,
+            "texts": len(texts), "texts_sha256": digest}
+
+
+def finished(directory: str | Path, made_from: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The record of a finished self-pretraining in ``directory``, else None; with
+    ``made_from`` (a ``fingerprint``), one clear error if it was made from something else."""
+    directory = Path(directory)
+    path = directory / RECORD
+    if not path.is_file():
+        return None
+    record = read_json(path, "self-pretraining record")
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), (int, float)) for k in ("steps", "seconds", "loss")):
+        raise SynthError(f"{path}: malformed self-pretraining record; remove {directory} to run the pass again")
+    _check_made_from(directory, record.get("made_from"), made_from)
+    return record
+
+
+def _check_made_from(directory: Path, theirs: Any, mine: dict[str, Any] | None) -> None:
+    if mine is not None and theirs != json.loads(json.dumps(mine)):
+        raise SynthError(f"{directory}: a self-pretraining made from other texts or settings; remove it (or use "
+                         "another --out) to run the pass again")
 
 
 def bert_config(network: TrainConfig, tokenizer: SynthTokenizer) -> Any:
@@ -115,12 +144,13 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
 
 
     config.validate()
-    directory = Path(directory)
-    done = finished(directory)
-    if done is not None:
-        return done
     if not texts:
         raise SynthError("self-pretraining needs at least one text")
+    directory = Path(directory)
+    made_from = fingerprint(texts, tokenizer, network, config, seed)
+    done = finished(directory, made_from)
+    if done is not None:
+        return done
     device = torch.device(device)
     torch.manual_seed(seed)
     model = BertForMaskedLM(bert_config(network, tokenizer)).to(device).train()
@@ -136,7 +166,7 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
     partial = directory / PARTIAL
     step, seconds, losses, curve = 0, 0.0, [], []
     if (partial / "state.json").is_file():
-        step, seconds, curve = _resume(partial, model, optimizer)
+        step, seconds, curve, losses = _resume(partial, model, optimizer, made_from)
         say(f"synth: self-pretraining seed {seed}: resuming at step {step} of {total} ({partial})")
     t0 = time.perf_counter()
     from tqdm import tqdm
@@ -145,7 +175,8 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
                unit="step", dynamic_ncols=True, leave=False)
 
     def save() -> None:
-        checkpoint.save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0, "curve": curve})
+        checkpoint.save_partial(partial, model, optimizer, {"step": step, "seconds": seconds + time.perf_counter() - t0,
+                                                            "curve": curve, "losses": losses, "made_from": made_from})
 
     try:
         while step < total:
@@ -182,7 +213,7 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
     bar.close()
     seconds += time.perf_counter() - t0
     record = {"seed": seed, "steps": total, "texts": len(texts), "seconds": round(seconds, 1), "loss": curve[-1]["loss"],
-              "mlm": config.to_json(), "curve": curve}
+              "mlm": config.to_json(), "curve": curve, "made_from": made_from}
     _save_directory(model, tokenizer, directory, record)
     shutil.rmtree(partial, ignore_errors=True)
     return record
@@ -194,15 +225,20 @@ def _save_directory(model: Any, tokenizer: SynthTokenizer, directory: Path, reco
     hf_logging.disable_progress_bar()
     try:
         model.bert.save_pretrained(str(directory), safe_serialization=True)
+        for f in directory.glob("*.safetensors"):
+            os.chmod(f, default_mode())  # safetensors writes 0600
     except OSError as e:
         raise SynthError(f"{directory}: cannot write the self-pretrained model: {e.strerror or e}") from None
     tokenizer.save_base(directory)
     write_atomic(directory / RECORD, json.dumps(record) + "\n")  # last: the directory is now finished
 
 
-def _resume(partial: Path, model: Any, optimizer: torch.optim.Optimizer) -> tuple[int, float, list[dict[str, Any]]]:
+def _resume(partial: Path, model: Any, optimizer: torch.optim.Optimizer,
+            made_from: dict[str, Any]) -> tuple[int, float, list[dict[str, Any]], list[float]]:
+    saved = read_json(partial / "state.json", "self-pretraining state")
+    _check_made_from(partial.parent, saved.get("made_from") if isinstance(saved, dict) else None, made_from)
     state = checkpoint.load_partial(partial, model, optimizer)
     try:
-        return int(state["step"]), float(state["seconds"]), list(state["curve"])
+        return int(state["step"]), float(state["seconds"]), list(state["curve"]), [float(v) for v in state["losses"]]
     except (KeyError, TypeError, ValueError):
         raise SynthError(f"{partial / 'state.json'}: malformed; remove {partial} to start the self-pretraining again") from None

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from cli.main import main
+from isa.base import SynthError
 from neural.experiments import soft_programs as sp
 from neural.experiments import sst2_data
 from runtime.run import run_program
@@ -412,3 +413,29 @@ def test_self_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
     assert (json.loads(out)["status"], json.loads(out)["steps"]) == ("halted", 1)
     code, _, err = run_cli(capsys, argv)  # everything recorded: nothing trained again
     assert code == 0 and err.count("recorded in") == 3 and "self-pretraining" not in err
+
+
+def test_a_self_pretraining_made_from_something_else_is_not_reused(tmp_path, capsys):
+    from neural import mlm
+    from neural.tokenizer import SynthTokenizer
+
+    texts = [e.text for e in sst2_data.sample(60, 10, 3).train]
+    tok = SynthTokenizer.from_texts(texts, None, 200)
+    config = mlm.MLMConfig(epochs=1, batch_size=16)
+    record = mlm.pretrain(texts, tok, _tiny_network(), config, 0, tmp_path / "m")
+    assert mlm.pretrain(texts, tok, _tiny_network(), config, 0, tmp_path / "m") == record  # the same: reused
+    for other in ((texts[:-1], config, 0), (texts, mlm.MLMConfig(epochs=2, batch_size=16), 0), (texts, config, 1)):
+        with pytest.raises(SynthError, match="made from other texts or settings"):
+            mlm.pretrain(other[0], tok, _tiny_network(), other[1], other[2], tmp_path / "m")
+    (tmp_path / "m" / "mlm.json").write_text('{"steps": "x"}')
+    with pytest.raises(SynthError, match="malformed self-pretraining record"):
+        mlm.finished(tmp_path / "m")
+    with pytest.raises(SynthError, match="epochs"):
+        mlm.MLMConfig(epochs=float("inf")).validate()
+    data = sst2_data.write_sample(tmp_path / "data", train=20, dev=8, seed=1)
+    assert main(["experiment", "sst2", "--data", str(data), "--mlm-epochs", "2", "--out", str(tmp_path / "o")]) == 2
+    assert "--mlm-epochs is for --backbone self-pretrained" in capsys.readouterr().err
+    (tmp_path / "p.toml").write_text('pretrained = "minilm"\n')
+    assert main(["experiment", "sst2", "--data", str(data), "--backbone", "self-pretrained", "--config",
+                 str(tmp_path / "p.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert "may not name a pretrained model" in capsys.readouterr().err

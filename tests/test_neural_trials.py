@@ -50,7 +50,7 @@ def test_the_committed_records_still_resume_under_todays_recipes():
 
     memorize_records = REPO / "results" / "memorize-cpu"
     if (memorize_records / trials.TRIALS).exists():
-        assert trials.load(memorize_records, memorize._recipe_key(memorize.recipe()))
+        assert trials.load(memorize_records, memorize.recipe_key(memorize.recipe()))
     sst2_records = REPO / "results" / "sst2"
     if (sst2_records / trials.TRIALS).exists():
         train_rows = json.loads((sst2_records / trials.TRIALS).read_text().splitlines()[0])["train_rows"]

@@ -147,7 +147,7 @@ def is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def _recipe_key(config: TrainConfig) -> dict[str, Any]:
+def recipe_key(config: TrainConfig) -> dict[str, Any]:
     """What makes two trials comparable: the recipe less the seed (each trial's own) and
     the progress bar."""
     key = config.to_json()
@@ -159,7 +159,7 @@ def _recipe_key(config: TrainConfig) -> dict[str, Any]:
 def load_trials(out: str | Path, config: TrainConfig) -> dict[tuple[int, int, int], Trial]:
     """(programs, length, seed) -> Trial, from ``out/trials.jsonl`` (neural/experiments/trials.py)."""
     done = {}
-    for obj in trials.load(out, _recipe_key(config)):
+    for obj in trials.load(out, recipe_key(config)):
         try:
             steps = obj["steps"]
             trial = Trial(int(obj["programs"]), int(obj["seed"]), None if steps is None else int(steps),
@@ -175,7 +175,7 @@ def record_trial(out: str | Path, trial: Trial, length: int, config: TrainConfig
     """Append one finished trial to ``out/trials.jsonl`` and make it durable."""
     trials.record(out, {"programs": trial.programs, "length": length, "seed": trial.seed, "steps": trial.steps,
                         "seconds": trial.seconds, "parameters": trial.parameters, "peak_memory_mb": trial.peak_memory_mb},
-                  _recipe_key(config))
+                  recipe_key(config))
 
 
 def discard_trials(out: str | Path) -> None:

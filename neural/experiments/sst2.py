@@ -14,6 +14,7 @@ implies (``perform``).
     OUT/trials.jsonl               one line per finished (task, seed): curve, best, performance check
     OUT/models/TASK-seedS/         the model (Synthesizer checkpoint; the baseline in Hugging Face format)
     OUT/models/TASK-seedS/partial/ the state of an unfinished trial (resumed by the same command)
+    OUT/models/mlm-seedS/          --backbone self-pretrained: the seed's masked-word pass (neural/mlm.py)
     OUT/sst2.md, sst2.json, sst2.png   the table and the validation curves
 
 Determinism: seed s initialises the network, orders the batches (a pure function of (s,
@@ -23,6 +24,7 @@ step), length-bucketed) and draws the soft-imperative programs and pairings.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import statistics
@@ -63,7 +65,8 @@ def recipe(backbone: str = "scratch", **overrides: Any) -> TrainConfig:
     packaged pretrained encoder; ``max_steps`` and ``warmup_steps`` are set per run from
     the epochs and ``SST2Config.warmup``. "self-pretrained" is the scratch recipe at lr 3e-4,
     started from the seed's masked-language-model pass over the training sentences
-    (neural/mlm.py): at 7e-4 the pass's features were trained away (docs/neural.md)."""
+    (neural/mlm.py); at the scratch recipe's 7e-4 the baseline's dev accuracy (seed 0) peaked
+    early and fell (docs/neural.md, "Self-pretraining")."""
     if backbone in ("scratch", "self-pretrained"):
         config = TrainConfig(backbone="bert", hidden_size=256, intermediate_size=1024, num_layers=2, num_heads=4,
                              dropout=0.1, init_std=0.02, embedding_std=None, vocab_size=16000, lr=7e-4, betas=(0.9, 0.98),
@@ -108,7 +111,7 @@ class SST2Config:
                 raise SynthError(f"unknown task {t!r} (choose {', '.join(TASKS)}, or all)")
         if self.seeds < 1:
             raise SynthError("--seeds must be at least 1")
-        if not self.epochs > 0:
+        if not (self.epochs > 0 and math.isfinite(self.epochs)):
             raise SynthError("--epochs must be > 0")
         if self.backbone not in BACKBONES:
             raise SynthError(f"--backbone must be one of {', '.join(BACKBONES)}")
@@ -121,6 +124,9 @@ class SST2Config:
         if self.new_tokens not in NEW_TOKENS:
             raise SynthError(f"new_tokens must be one of {', '.join(NEW_TOKENS)}, not {self.new_tokens!r}")
         self.mlm.validate()
+        if self.backbone == "self-pretrained" and (self.recipe.pretrained or self.recipe.tokenizer):
+            raise SynthError("--backbone self-pretrained starts from its own pass over the training sentences; "
+                             "a config may not name a pretrained model or tokenizer for it")
         pick_device(self.device)
         return self
 
@@ -354,6 +360,15 @@ def self_pretrain(data: SST2, seed: int, config: SST2Config, directory: Path,
     say(f"synth: self-pretraining seed {seed}: {record['steps']} steps, masked-word loss {record['loss']:.3f}, "
         f"{record['seconds']:.0f} s")
     return {**record, "directory": str(directory)}
+
+
+def discard_self_pretraining(out: str | Path) -> None:
+    """Remove the seeds' masked-word passes under ``out/models`` (``--restart``)."""
+    for directory in sorted((Path(out) / "models").glob("mlm-seed*")):
+        try:
+            shutil.rmtree(directory)
+        except OSError as e:
+            raise SynthError(f"{directory}: cannot remove it: {e.strerror or e}") from None
 
 
 def _vocabulary_texts(texts: list[str]) -> list[str]:

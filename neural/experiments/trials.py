@@ -23,12 +23,12 @@ TRIALS = "trials.jsonl"
 ADDED_SETTINGS: dict[str, Any] = {"slot_readout": "soft", "background": None, "background_margin": 0.2}
 
 
-def _normalised(obj: Any) -> Any:
+def normalised(obj: Any) -> Any:
     """The recipe with every added setting that stands at its default left out, at any depth."""
     if isinstance(obj, dict):
-        return {k: _normalised(v) for k, v in obj.items() if not (k in ADDED_SETTINGS and v == ADDED_SETTINGS[k])}
+        return {k: normalised(v) for k, v in obj.items() if not (k in ADDED_SETTINGS and v == ADDED_SETTINGS[k])}
     if isinstance(obj, list):
-        return [_normalised(v) for v in obj]
+        return [normalised(v) for v in obj]
     return obj
 
 
@@ -41,7 +41,7 @@ def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
         return []
     except (OSError, UnicodeDecodeError) as e:
         raise SynthError(f"{path}: cannot read the recorded runs: {e}") from None
-    key = _normalised(json.loads(json.dumps(recipe)))
+    key = normalised(json.loads(json.dumps(recipe)))
     records = []
     for i, line in enumerate(lines):
         try:
@@ -52,7 +52,7 @@ def load(out: str | Path, recipe: Any) -> list[dict[str, Any]]:
             raise SynthError(f"{path}:{i + 1}: not a JSON line; remove the file to start the experiment over") from None
         if not isinstance(obj, dict) or "recipe" not in obj:
             raise SynthError(f"{path}:{i + 1}: not a recorded run; remove the file to start the experiment over")
-        if _normalised(obj["recipe"]) != key:
+        if normalised(obj["recipe"]) != key:
             raise SynthError(f"{path}: holds runs of another recipe; use another --out, or --restart to discard them")
         obj["_line"] = i + 1
         records.append(obj)

@@ -9,6 +9,13 @@ Its parameter count is set beside the paper's Theorem 1 bound, O(k n + n N) para
 N programs of n rows over k data cells (a feed-forward construction; the O hides a
 constant, so the plot scales the bound to pass through the smallest N's point).
 
+Two ways to spend less (both off by default): ``reuse`` names directories of ``synth
+experiment memorize`` records, whose exact trials under width W's recipe (the step cap
+aside: a run exact within the larger cap is exact within this one when its steps fit) are
+copied into ``OUT/wW`` with their source instead of being trained again; ``skip_failed``
+assumes that a width not exact for N' programs is not exact for more programs of the same
+length either (more rows to hold, the same step budget), and does not try it for N > N'.
+
     OUT/wW/trials.jsonl    each finished (N, seed) at width W
     OUT/width.json         every (N, W) tried and the smallest width per N
     OUT/width.png          parameters of the smallest width against N, beside the bound
@@ -24,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from isa.base import SynthError
-from neural.experiments import memorize
+from neural.experiments import memorize, trials
 from neural.train import TrainConfig
 
 
@@ -37,6 +44,8 @@ class WidthConfig:
     max_steps: int = 20_000
     device: str = "cpu"
     overrides: dict[str, Any] | None = None  # more TrainConfig settings (tests: a tiny model)
+    reuse: tuple[str, ...] = ()  # directories of `synth experiment memorize` records (their trials.jsonl)
+    skip_failed: bool = False  # a width not exact for N' programs is not tried for N > N' (same length)
 
     def validate(self) -> WidthConfig:
         if not self.programs or not self.widths:
@@ -64,9 +73,17 @@ def run(config: WidthConfig, out: str | Path, say: Callable[[str], None] = lambd
     config.validate()
     out = Path(out)
     rows, smallest = [], []
-    for n in config.programs:
+    failed: dict[int, int] = {}  # width -> the fewest programs it was not exact for
+    for n in sorted(config.programs):
         best = None
         for width in config.widths:
+            known = min((m for w, m in failed.items() if w >= width and m < n), default=None)
+            if config.skip_failed and known is not None and not _recorded(config, width, n, out / f"w{width}"):
+                rows.append({"programs": n, "length": config.length, "width": width, "seeds": config.seeds, "exact": False,
+                             "skipped": known, "steps_mean": None, "steps": [], "parameters": None, "seconds_mean": None})
+                say(f"synth: N={n} width {width}: not tried (not exact for N={known})")
+                break
+            adopt(config, width, out / f"w{width}", say)
             [row] = memorize.run([n], config.length, config.seeds, config.recipe(width), out=out / f"w{width}")
             exact = row.steps_mean is not None
             parameters = row.trials[0].parameters
@@ -76,6 +93,7 @@ def run(config: WidthConfig, out: str | Path, say: Callable[[str], None] = lambd
             say(f"synth: N={n} width {width}: {'exact after ' + str(row.steps_mean) + ' steps' if exact else 'not exact in ' + str(config.max_steps)} "
                 f"({parameters:,} parameters, {row.seconds_mean:.0f} s per run)")
             if not exact:
+                failed[width] = min(n, failed.get(width, n))
                 break
             best = rows[-1]
         smallest.append({"programs": n, "width": best["width"] if best else None,
@@ -86,12 +104,70 @@ def run(config: WidthConfig, out: str | Path, say: Callable[[str], None] = lambd
             "rows": rows, "smallest": smallest}
 
 
+def adopt(config: WidthConfig, width: int, out: Path, say: Callable[[str], None] = lambda s: None) -> int:
+    """Copy into ``out`` (width W's records) the exact trials of ``config.reuse`` that ran
+    under W's recipe, the step cap aside, within ``config.max_steps`` steps, and are not
+    there yet; each keeps the directory it came from. Returns how many were copied."""
+    recipe = config.recipe(width)
+    key = trials.normalised(memorize.recipe_key(recipe))
+    capless = {k: v for k, v in key.items() if k != "max_steps"}
+    have = set(memorize.load_trials(out, recipe)) if (out / trials.TRIALS).is_file() else set()
+    copied = 0
+    for directory in config.reuse:
+        for obj in _records(Path(directory)):
+            theirs = trials.normalised(obj.get("recipe"))
+            if not isinstance(theirs, dict) or {k: v for k, v in theirs.items() if k != "max_steps"} != capless:
+                continue
+            at = (obj.get("programs"), obj.get("length"), obj.get("seed"))
+            steps = obj.get("steps")
+            if at in have or at[1] != config.length or not isinstance(at[2], int) or at[2] >= config.seeds:
+                continue
+            if at[0] not in config.programs or steps is None or steps > config.max_steps:
+                continue
+            trials.record(out, {**{k: v for k, v in obj.items() if k not in ("recipe", "_line")}, "from": str(directory)},
+                          memorize.recipe_key(recipe))
+            have.add(at)
+            copied += 1
+            say(f"synth: N={at[0]} width {width} seed {at[2]}: exact after {steps} steps in {directory} (reused)")
+    return copied
+
+
+def _recorded(config: WidthConfig, width: int, programs: int, out: Path) -> bool:
+    """Whether every seed of (programs, width) is recorded in ``out`` already (then it costs
+    nothing, and its record is shown rather than a skip)."""
+    if not (out / trials.TRIALS).is_file():
+        return False
+    done = memorize.load_trials(out, config.recipe(width))
+    return all((programs, config.length, seed) in done for seed in range(config.seeds))
+
+
+def _records(directory: Path) -> list[dict[str, Any]]:
+    """Every JSON object of ``directory/trials.jsonl``, whatever its recipe (one clear error
+    for a missing directory)."""
+    from isa.files import read_text
+
+    if not directory.is_dir():
+        raise SynthError(f"--reuse {directory}: no such directory of recorded runs")
+    path = directory / trials.TRIALS
+    if not path.is_file():
+        raise SynthError(f"--reuse {directory}: no {trials.TRIALS} there")
+    out = []
+    for line in read_text(path, "recorded runs").splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by an interruption
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = ["| programs N | length n | widths tried (exact?) | smallest exact width | its parameters | "
              "Theorem 1: k n + n N | parameters / (k n + n N) |",
              "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
     for s in result["smallest"]:
-        tried = ", ".join(f"{r['width']} ({'yes' if r['exact'] else 'no'})" for r in result["rows"] if r["programs"] == s["programs"])
+        tried = ", ".join(_tried(r) for r in result["rows"] if r["programs"] == s["programs"])
         if s["width"] is None:
             width, params, ratio = "none", "-", "-"
         else:
@@ -99,6 +175,12 @@ def markdown(result: dict[str, Any]) -> str:
             params, ratio = f"{s['parameters']:,}", f"{s['parameters'] / s['bound']:.1f}"
         lines.append(f"| {s['programs']} | {result['length']} | {tried} | {width} | {params} | {s['bound']:,} | {ratio} |")
     return "\n".join(lines) + "\n"
+
+
+def _tried(row: dict[str, Any]) -> str:
+    if row.get("skipped"):
+        return f"{row['width']} (not tried: not exact for N = {row['skipped']})"
+    return f"{row['width']} ({'yes' if row['exact'] else 'no'})"
 
 
 def plot(result: dict[str, Any], path: str | Path) -> None:
