@@ -139,7 +139,8 @@ def examples_table() -> str:
 
 # -- SST-2 (Experiments 2 and 3) ------------------------------------------------------------------
 
-SST2_RUNS = {"scratch": RESULTS / "sst2", "self-pretrained": RESULTS / "sst2-self-pretrained",
+SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu",  # bash benchmarks/gpu.sh, SYNTH_GPU_SST2=1
+             "self-pretrained": RESULTS / "sst2-self-pretrained",
              "pretrained": RESULTS / "sst2-pretrained-spread",
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
              # vector (--new-tokens mean), with the heads at 20x the encoder's lr and, first, at its lr
