@@ -38,6 +38,7 @@ from neural import checkpoint
 from neural.config import TrainConfig
 from neural.data import LengthBuckets
 from neural.tokenizer import BERT_SPECIALS, MASK, SynthTokenizer
+from neural.train import adamw
 
 RECORD = "mlm.json"
 PARTIAL = "partial"
@@ -161,8 +162,8 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
     every = max(1, min(100, total // 20))  # the loss curve's interval (steps)
     plain = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
     rest = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
-    optimizer = torch.optim.AdamW([{"params": rest, "weight_decay": config.weight_decay}, {"params": plain, "weight_decay": 0.0}],
-                                  lr=config.lr, betas=config.betas)
+    optimizer = adamw([{"params": rest, "weight_decay": config.weight_decay}, {"params": plain, "weight_decay": 0.0}],
+                      lr=config.lr, betas=config.betas)
     partial = directory / PARTIAL
     step, seconds, losses, curve = 0, 0.0, [], []
     if (partial / "state.json").is_file():

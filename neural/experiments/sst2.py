@@ -50,7 +50,7 @@ from neural.experiments.soft_programs import PROMPTS, TASKS, Task, make_task, sc
 from neural.experiments.sst2_data import SST2
 from neural.mlm import MLMConfig
 from neural.tokenizer import SynthTokenizer
-from neural.train import learning_rate, pick_device
+from neural.train import adamw, learning_rate, pick_device
 
 PAPER = {"baseline": (81.9, 0.5), "soft-instruction": (81.9, 0.5), "soft-imperative": (80.7, 1.3)}  # Figure 3, percent
 BACKBONES = ("scratch", "pretrained", "self-pretrained")
@@ -270,8 +270,8 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     total = max(1, round(config.epochs * stream.per_epoch))
     recipe_.max_steps, recipe_.warmup_steps = total, round(config.warmup * total)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(_param_groups(model, recipe_.weight_decay, config.heads_scale()), lr=recipe_.lr,
-                                  betas=recipe_.betas, eps=recipe_.eps)
+    optimizer = adamw(_param_groups(model, recipe_.weight_decay, config.heads_scale()), lr=recipe_.lr,
+                      betas=recipe_.betas, eps=recipe_.eps)
     average = WeightAverage(model, config.ema) if config.ema else None
     partial = model_dir / PARTIAL
     step, seconds, history, losses = 0, 0.0, [], []
