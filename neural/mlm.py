@@ -38,7 +38,7 @@ from neural import checkpoint
 from neural.config import TrainConfig
 from neural.data import LengthBuckets
 from neural.tokenizer import BERT_SPECIALS, MASK, SynthTokenizer
-from neural.train import adamw
+from neural.train import adamw, param_groups
 
 RECORD = "mlm.json"
 PARTIAL = "partial"
@@ -160,10 +160,7 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
     total = max(1, round(config.epochs * stream.per_epoch))
     warm = round(config.warmup * total)
     every = max(1, min(100, total // 20))  # the loss curve's interval (steps)
-    plain = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
-    rest = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
-    optimizer = adamw([{"params": rest, "weight_decay": config.weight_decay}, {"params": plain, "weight_decay": 0.0}],
-                      lr=config.lr, betas=config.betas)
+    optimizer = adamw(param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
     partial = directory / PARTIAL
     step, seconds, losses, curve = 0, 0.0, [], []
     if (partial / "state.json").is_file():

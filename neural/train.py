@@ -179,6 +179,19 @@ def build(config: TrainConfig, corpus: Corpus, tokenizer: SynthTokenizer | None 
     return Synthesizer(model_config), tokenizer
 
 
+def param_groups(model: torch.nn.Module, weight_decay: float, head_scale: float = 1.0) -> list[dict[str, Any]]:
+    """AdamW groups: no weight decay on biases and LayerNorm weights (BERT's practice); with
+    ``head_scale`` != 1, the heads (the classifier) in groups of their own whose lr is the
+    schedule's times ``head_scale`` (``lr_scale``): new layers on a pretrained encoder."""
+    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        plain = name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+        head = head_scale != 1.0 and (name.startswith("heads.") or name.startswith("classifier.") or ".classifier." in name)
+        groups.setdefault((head, plain), []).append(p)
+    return [{"params": params, "weight_decay": 0.0 if plain else weight_decay, "lr_scale": head_scale if head else 1.0}
+            for (head, plain), params in sorted(groups.items())]
+
+
 def adamw(params: Any, **settings: Any) -> torch.optim.AdamW:
     """AdamW fused into one kernel where this torch has one for the parameters' device, else
     torch's default (per-tensor loops): on the CPU the fused step of the SST-2 BERT's 5.9 M

@@ -273,6 +273,7 @@ def test_heads_learn_faster_on_the_pretrained_encoder():
     import torch
 
     from neural.experiments import sst2
+    from neural.train import param_groups
 
     class Tiny(torch.nn.Module):
         def __init__(self):
@@ -282,13 +283,13 @@ def test_heads_learn_faster_on_the_pretrained_encoder():
             self.LayerNorm = torch.nn.LayerNorm(3)
 
     m = Tiny()
-    scaled = sst2._param_groups(m, 0.01, 20.0)
+    scaled = param_groups(m, 0.01, 20.0)
     by_id = {id(p): g for g in scaled for p in g["params"]}
     assert by_id[id(m.heads["a"].weight)]["lr_scale"] == 20.0 and by_id[id(m.heads["a"].weight)]["weight_decay"] == 0.01
     assert by_id[id(m.heads["a"].bias)]["lr_scale"] == 20.0 and by_id[id(m.heads["a"].bias)]["weight_decay"] == 0.0
     assert by_id[id(m.body.weight)]["lr_scale"] == 1.0 and by_id[id(m.LayerNorm.weight)]["weight_decay"] == 0.0
     assert scaled[0]["lr_scale"] == 1.0 and scaled[0]["weight_decay"] == 0.01  # group 0 carries the logged lr
-    plain = sst2._param_groups(m, 0.01)
+    plain = param_groups(m, 0.01)
     assert len(plain) == 2 and all(g["lr_scale"] == 1.0 for g in plain)  # the scratch groups of earlier records
     assert "head_lr_scale" not in sst2.SST2Config(backbone="scratch").recipe_key(10)
     assert sst2.SST2Config(backbone="pretrained", recipe=sst2.recipe("pretrained")).recipe_key(10)["head_lr_scale"] == 20.0

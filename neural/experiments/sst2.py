@@ -50,7 +50,7 @@ from neural.experiments.soft_programs import PROMPTS, TASKS, Task, make_task, sc
 from neural.experiments.sst2_data import SST2
 from neural.mlm import MLMConfig
 from neural.tokenizer import SynthTokenizer
-from neural.train import adamw, learning_rate, pick_device
+from neural.train import adamw, learning_rate, param_groups, pick_device
 
 PAPER = {"baseline": (81.9, 0.5), "soft-instruction": (81.9, 0.5), "soft-imperative": (80.7, 1.3)}  # Figure 3, percent
 BACKBONES = ("scratch", "pretrained", "self-pretrained")
@@ -242,19 +242,6 @@ def validate(task: Task, model: nn.Module, dev: Encoded, device: torch.device) -
     return scores(task.name, predicted, dev.labels.numpy(), classes)
 
 
-def _param_groups(model: nn.Module, weight_decay: float, head_scale: float = 1.0) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases and LayerNorm weights (BERT's practice); with
-    ``head_scale`` != 1, the heads (the classifier) in groups of their own whose lr is the
-    schedule's times ``head_scale`` (``lr_scale``): new layers on a pretrained encoder."""
-    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
-    for name, p in model.named_parameters():
-        plain = name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
-        head = head_scale != 1.0 and (name.startswith("heads.") or name.startswith("classifier.") or ".classifier." in name)
-        groups.setdefault((head, plain), []).append(p)
-    return [{"params": params, "weight_decay": 0.0 if plain else weight_decay, "lr_scale": head_scale if head else 1.0}
-            for (head, plain), params in sorted(groups.items())]
-
-
 def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: Path,
               say: Callable[[str], None] = lambda s: None, start: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train and validate one (task, seed); keep the model in ``model_dir``; return the record.
@@ -270,7 +257,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
     total = max(1, round(config.epochs * stream.per_epoch))
     recipe_.max_steps, recipe_.warmup_steps = total, round(config.warmup * total)
     model.to(device).train()
-    optimizer = adamw(_param_groups(model, recipe_.weight_decay, config.heads_scale()), lr=recipe_.lr,
+    optimizer = adamw(param_groups(model, recipe_.weight_decay, config.heads_scale()), lr=recipe_.lr,
                       betas=recipe_.betas, eps=recipe_.eps)
     average = WeightAverage(model, config.ema) if config.ema else None
     partial = model_dir / PARTIAL
