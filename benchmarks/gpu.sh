@@ -7,7 +7,8 @@
 #
 # Then Experiment 1 (Table 1) with --device cuda (SYNTH_GPU_TABLE1=0 skips it; SYNTH_GPU_N1024=1 adds
 # N = 1024 programs, capped at SYNTH_GPU_N1024_S, default 3600 s; SYNTH_GPU_SST2=1 adds Experiments 2
-# and 3 on SST-2, capped at SYNTH_GPU_SST2_S, default 900 s, its data in .gpu-data/sst2). Each stage is
+# and 3 on SST-2, capped at SYNTH_GPU_SST2_S, default 900 s, its data in .gpu-data/sst2; SYNTH_GPU_WIDTH=1
+# adds the smallest width at N = 256 and 512, capped at SYNTH_GPU_WIDTH_S, default 900 s). Each stage is
 # capped: SYNTH_GPU_BENCH_S (default 170 s), SYNTH_GPU_TABLE1_S (480 s), SYNTH_GPU_NEURAL_S (240 s),
 # SYNTH_GPU_TEST_S (90 s);
 # the Table 1 runs that finish within the cap are kept in memorize-gpu/trials.jsonl (copy that
@@ -51,6 +52,17 @@ if [ "${SYNTH_GPU_N1024:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; 
     echo "== synth experiment memorize --programs 1024 --device cuda"
     timeout "${SYNTH_GPU_N1024_S:-3600}" python -m cli.main experiment memorize --programs 1024 --length 256 --seeds 1 \
         --device cuda --json --out "$out/memorize-gpu-large" 2>&1 | tee "$out/memorize-gpu-large.log" | tail -20
+fi
+
+if [ "${SYNTH_GPU_WIDTH:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then
+    # The smallest width past the paper's sizes (issue 12): N = 256 and 512 random programs of
+    # 256 rows at widths 256, 128, 64 (on 2 CPU cores one width-128 run of N = 256 takes about
+    # 3 hours, longer than a session). Opt-in; resumable; copy $OUT/width-gpu into results/.
+    echo "== synth experiment width --programs 256,512 --device cuda"
+    timeout "${SYNTH_GPU_WIDTH_S:-900}" python -m cli.main experiment width --programs 256,512 --length 256 \
+        --widths 256,128,64 --max-steps 10000 --skip-failed --device cuda --json --out "$out/width-gpu" 2>&1 \
+        | tee "$out/width-gpu.log" | tail -12
+    rm -rf "$out"/width-gpu/w*/partial "$out"/width-gpu/w*/models  # checkpoints stay on the machine
 fi
 
 if [ "${SYNTH_GPU_SST2:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then

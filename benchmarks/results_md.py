@@ -232,19 +232,38 @@ def describe_table() -> str:
 
 # -- the smallest width, against Theorem 1 -----------------------------------------------------------
 
-WIDTH = RESULTS / "width"
-WIDTH_COMMAND = "synth experiment width --programs 16,32,64 --widths 256,128,64,32 --max-steps 10000 --out results/width --json"
+WIDTH_RUNS = {"CPU, 256 rows": RESULTS / "width", "CPU, 1024 rows": RESULTS / "width-long", "GPU": RESULTS / "width-gpu"}
+WIDTH_PLOT = RESULTS / "width-bound.png"  # every record's points against the bound (written with --write-md)
+WIDTH_COMMAND = ("synth experiment width --programs 16,32,64,128,256,512 --widths 256,128,64,32 --max-steps 10000 "
+                 "--reuse results/memorize-large --skip-failed --out results/width --json")
 
 
 def width_table() -> str:
+    """One table over every width record present (each has its length column), then each
+    record's command and plot."""
     from neural.experiments import width
 
-    result = _json(WIDTH / "width.json")
-    if result is None:
+    runs = [(label, path, result) for label, path in WIDTH_RUNS.items() if (result := _json(path / "width.json")) is not None]
+    if not runs:
         return f"Not measured yet (`{WIDTH_COMMAND}`; resumable, each width's runs recorded under `results/width/wW/`).\n"
-    return (width.markdown(result) + f"\nCommand: `{result['command']}`; {result['machine']}; {result['date']}; "
-            f"{result['seeds']} seed(s) per (N, W), a width failing when a run is not exact within {result['max_steps']:,} steps. "
-            f"Files: `{WIDTH.relative_to(REPO)}/`.\n\n![smallest exact width against Theorem 1]({(WIDTH / 'width.png').relative_to(REPO)})\n")
+    lines = width.markdown(runs[0][2]).splitlines()
+    for _, _, result in runs[1:]:
+        lines += width.markdown(result).splitlines()[2:]
+    notes = []
+    for label, path, result in runs:
+        notes.append(f"* {label}: `{result['command']}`; {result['machine']}; {result['date']}; {result['seeds']} seed(s) per (N, W), "
+                     f"a width failing when a run is not exact within {result['max_steps']:,} steps. Files: `{path.relative_to(REPO)}/`.")
+    return ("\n".join(lines) + "\n\n" + "\n".join(notes) + "\n\n"
+            f"![parameters of the smallest exact width against Theorem 1's bound]({WIDTH_PLOT.relative_to(REPO)})\n")
+
+
+def width_plot() -> None:
+    """results/width-bound.png from every width record present."""
+    from neural.experiments import width
+
+    results = [result for path in WIDTH_RUNS.values() if (result := _json(path / "width.json")) is not None]
+    if results:
+        width.plot_bound(results, WIDTH_PLOT)
 
 
 SECTIONS: dict[str, Callable[[], str]] = {"memorize-table": memorize_table, "width-table": width_table,
@@ -262,6 +281,8 @@ def main() -> int:
         body = render()
         if args.write_md:
             write_block(RESULTS_MD, name, body, COMMAND)
+            if name == "width-table":
+                width_plot()
         elif args.check:
             text = RESULTS_MD.read_text()
             begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"

@@ -44,6 +44,10 @@ def test_descent_stops_at_the_first_failing_width_and_resumes(tmp_path, capsys, 
     assert written["command"].startswith("synth experiment width") and written["widths"] == [64, 32, 16, 8]
     assert (tmp_path / "w" / "width.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "w" / "w64" / "trials.jsonl").is_file()
+    # every record's points in one plot against the bound (RESULTS.md's), a record with no exact width included
+    nothing = {**written, "length": 9, "smallest": [{**s, "width": None, "parameters": None} for s in written["smallest"]]}
+    width.plot_bound([written, nothing], tmp_path / "bound.png")
+    assert (tmp_path / "bound.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     calls.clear()
     assert main(argv) == 0  # every trial recorded: nothing trained again

@@ -208,6 +208,39 @@ def plot(result: dict[str, Any], path: str | Path) -> None:
     save_png(fig, path, dpi=110)
 
 
+def plot_bound(results: list[dict[str, Any]], path: str | Path) -> None:
+    """Every record's smallest exact widths in one plot: parameters against the bound
+    k n + n N itself, one series per program length, so lengths and sizes share an axis;
+    the dashed line is c (k n + n N) through the first point (the O's constant unknown)."""
+    from neural.plot import pyplot, save_png
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    first = None
+    for result in results:
+        points = [s for s in result["smallest"] if s["width"] is not None]
+        if not points:
+            continue
+        first = first or points[0]
+        ax.plot([s["bound"] for s in points], [s["parameters"] for s in points], "o-", label=f"{result['length']} rows: smallest exact width")
+        for i, s in enumerate(points):  # staggered: neighbouring sizes lie close on this axis
+            ax.annotate(f"N={s['programs']}, W={s['width']}", (s["bound"], s["parameters"]), textcoords="offset points",
+                        xytext=(4, (4, 16, -12)[i % 3]), fontsize=8)
+    if first is not None:
+        bounds = sorted(s["bound"] for r in results for s in r["smallest"] if s["width"] is not None)
+        scale = first["parameters"] / first["bound"]
+        ax.plot([bounds[0], bounds[-1]], [scale * bounds[0], scale * bounds[-1]], "--",
+                label=f"c (k n + n N), c = {scale:.1f} (through the first point)")
+        ax.legend(fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Theorem 1: k n + n N")
+    ax.set_ylabel("parameters of the smallest exact width")
+    ax.set_title("Smallest network that memorises N random programs of n rows")
+    fig.tight_layout()
+    save_png(fig, path, dpi=110)
+
+
 def write(result: dict[str, Any], out: str | Path, machine: str, command: str) -> None:
     from isa.files import make_directory, write_atomic
 
