@@ -142,6 +142,7 @@ def examples_table() -> str:
 SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu",  # bash benchmarks/gpu.sh, SYNTH_GPU_SST2=1
              "self-pretrained": RESULTS / "sst2-self-pretrained",
              "pretrained": RESULTS / "sst2-pretrained-spread",
+             "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-imperative, seed 0 so far
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
              # vector (--new-tokens mean), with the heads at 20x the encoder's lr and, first, at its lr
              "pretrained, mean tokens": RESULTS / "sst2-pretrained",
