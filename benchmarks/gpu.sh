@@ -62,7 +62,7 @@ if [ "${SYNTH_GPU_WIDTH:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; 
     timeout "${SYNTH_GPU_WIDTH_S:-900}" python -m cli.main experiment width --programs 256,512 --length 256 \
         --widths 256,128,64 --max-steps 10000 --skip-failed --device cuda --json --out "$out/width-gpu" 2>&1 \
         | tee "$out/width-gpu.log" | tail -12
-    rm -rf "$out"/width-gpu/w*/partial "$out"/width-gpu/w*/models  # checkpoints stay on the machine
+    rm -rf "$out"/width-gpu/w*/partial  # a stopped trial's checkpoint stays on the machine
 fi
 
 if [ "${SYNTH_GPU_SST2:-0}" = "1" ] && [ "${NUMBA_ENABLE_CUDASIM:-0}" = "0" ]; then

@@ -239,21 +239,25 @@ WIDTH_COMMAND = ("synth experiment width --programs 16,32,64,128,256,512 --width
                  "--reuse results/memorize-large --skip-failed --out results/width --json")
 
 
+def _width_records() -> list[tuple[str, Path, dict]]:
+    """(label, directory, width.json) of every width record present."""
+    return [(label, path, result) for label, path in WIDTH_RUNS.items() if (result := _json(path / "width.json")) is not None]
+
+
 def width_table() -> str:
     """One table over every width record present (each has its length column), then each
-    record's command and plot."""
+    record's command, and the plot of them all."""
     from neural.experiments import width
 
-    runs = [(label, path, result) for label, path in WIDTH_RUNS.items() if (result := _json(path / "width.json")) is not None]
+    runs = _width_records()
     if not runs:
         return f"Not measured yet (`{WIDTH_COMMAND}`; resumable, each width's runs recorded under `results/width/wW/`).\n"
     lines = width.markdown(runs[0][2]).splitlines()
     for _, _, result in runs[1:]:
-        lines += width.markdown(result).splitlines()[2:]
-    notes = []
-    for label, path, result in runs:
-        notes.append(f"* {label}: `{result['command']}`; {result['machine']}; {result['date']}; {result['seeds']} seed(s) per (N, W), "
-                     f"a width failing when a run is not exact within {result['max_steps']:,} steps. Files: `{path.relative_to(REPO)}/`.")
+        lines += width.markdown(result).splitlines()[2:]  # the rows, without the header
+    notes = [f"* {label}: `{result['command']}`; {result['machine']}; {result['date']}; {result['seeds']} seed(s) per (N, W), "
+             f"a width failing when a run is not exact within {result['max_steps']:,} steps. Files: `{path.relative_to(REPO)}/`."
+             for label, path, result in runs]
     return ("\n".join(lines) + "\n\n" + "\n".join(notes) + "\n\n"
             f"![parameters of the smallest exact width against Theorem 1's bound]({WIDTH_PLOT.relative_to(REPO)})\n")
 
@@ -262,9 +266,8 @@ def width_plot() -> None:
     """results/width-bound.png from every width record present."""
     from neural.experiments import width
 
-    results = [result for path in WIDTH_RUNS.values() if (result := _json(path / "width.json")) is not None]
-    if results:
-        width.plot_bound(results, WIDTH_PLOT)
+    if runs := _width_records():
+        width.plot_bound([result for _, _, result in runs], WIDTH_PLOT)
 
 
 SECTIONS: dict[str, Callable[[], str]] = {"memorize-table": memorize_table, "width-table": width_table,

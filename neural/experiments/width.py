@@ -216,21 +216,20 @@ def plot_bound(results: list[dict[str, Any]], path: str | Path) -> None:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    first = None
+    everywhere = []  # every exact point, in the records' order
     for result in results:
         points = [s for s in result["smallest"] if s["width"] is not None]
         if not points:
             continue
-        first = first or points[0]
+        everywhere += points
         ax.plot([s["bound"] for s in points], [s["parameters"] for s in points], "o-", label=f"{result['length']} rows: smallest exact width")
         for i, s in enumerate(points):  # staggered: neighbouring sizes lie close on this axis
             ax.annotate(f"N={s['programs']}, W={s['width']}", (s["bound"], s["parameters"]), textcoords="offset points",
                         xytext=(4, (4, 16, -12)[i % 3]), fontsize=8)
-    if first is not None:
-        bounds = sorted(s["bound"] for r in results for s in r["smallest"] if s["width"] is not None)
-        scale = first["parameters"] / first["bound"]
-        ax.plot([bounds[0], bounds[-1]], [scale * bounds[0], scale * bounds[-1]], "--",
-                label=f"c (k n + n N), c = {scale:.1f} (through the first point)")
+    if everywhere:
+        scale = everywhere[0]["parameters"] / everywhere[0]["bound"]
+        ends = [min(s["bound"] for s in everywhere), max(s["bound"] for s in everywhere)]
+        ax.plot(ends, [scale * b for b in ends], "--", label=f"c (k n + n N), c = {scale:.1f} (through the first point)")
         ax.legend(fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
