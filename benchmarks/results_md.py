@@ -142,11 +142,15 @@ def examples_table() -> str:
 SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu",  # bash benchmarks/gpu.sh, SYNTH_GPU_SST2=1
              "self-pretrained": RESULTS / "sst2-self-pretrained",
              "pretrained": RESULTS / "sst2-pretrained-spread",
-             "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-imperative, seed 0 so far
+             "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-instruction and soft-imperative
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
              # vector (--new-tokens mean), with the heads at 20x the encoder's lr and, first, at its lr
              "pretrained, mean tokens": RESULTS / "sst2-pretrained",
-             "pretrained, heads x1": RESULTS / "sst2-pretrained-plain"}
+             "pretrained, heads x1": RESULTS / "sst2-pretrained-plain",
+             # a variant tried on the gap of soft-imperative: a hidden layer in each head (examples/sst2-head-hidden.toml)
+             "pretrained, hidden-layer heads": RESULTS / "sst2-pretrained-heads256",
+             # ... and the heads reading the mean of the final states (examples/sst2-mean-readout.toml)
+             "pretrained, mean read-out": RESULTS / "sst2-pretrained-mean-readout"}
 
 
 def sst2_table() -> str:
