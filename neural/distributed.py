@@ -14,9 +14,9 @@ progress bar. Backend: NCCL on CUDA, gloo on the CPU.
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
@@ -58,6 +58,7 @@ def world(device: str = "cpu") -> World:
         if device == "cuda":
             torch.cuda.set_device(local)
         dist.init_process_group(backend=backend, rank=rank, world_size=size)
+        atexit.register(leave)  # a group left open at exit can abort the process (gloo: "terminate called ...")
     return World(rank, size, local)
 
 
@@ -114,9 +115,10 @@ def any_true(flag: bool, w: World) -> bool:
     return bool(all_sum(torch.tensor([int(flag)]), w).item())
 
 
-def finish(w: World) -> Any:
-    if w.distributed:
-        import torch.distributed as dist
+def leave() -> None:
+    """Leave the process group this process joined (``world``), if it is still open: run at
+    exit, so that a process that trained through ``train`` and returns ends cleanly."""
+    import torch.distributed as dist
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
