@@ -141,6 +141,8 @@ def examples_table() -> str:
 
 SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu",  # bash benchmarks/gpu.sh, SYNTH_GPU_SST2=1
              "self-pretrained": RESULTS / "sst2-self-pretrained",
+             # the masked-word pass 15 times over instead of 3, one pass (seed 0) for every seed (--mlm-seed 0)
+             "self-pretrained, 15 passes": RESULTS / "sst2-self-pretrained-15",
              "pretrained": RESULTS / "sst2-pretrained-spread",
              "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-instruction and soft-imperative
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one

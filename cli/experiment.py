@@ -173,6 +173,9 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    "outside text (self-pretrained; one such pass a seed, shared by its tasks) (default scratch)")
     s.add_argument("--mlm-epochs", type=float, metavar="E",
                    help="self-pretrained only: passes of the masked-word pass over the training sentences (default 3)")
+    s.add_argument("--mlm-seed", type=nonneg_int, metavar="S",
+                   help="self-pretrained only: one masked-word pass, made with seed S, shared by every seed's tasks "
+                   "(as the packaged encoder is one for all seeds; default: each seed makes its own)")
     s.add_argument("--head-lr-scale", type=float, metavar="X",
                    help="the heads' (the classifier's) learning rate is the recipe's times X, for all three tasks "
                    "(default 1 from scratch, 20 on the pretrained encoder)")
@@ -196,9 +199,11 @@ def sst2_command(args: argparse.Namespace) -> int:
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
-                             mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs}))).validate()
+                             mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs})),
+                             mlm_seed=args.mlm_seed)
     if args.mlm_epochs is not None and args.backbone != "self-pretrained":
         raise SynthError("--mlm-epochs is for --backbone self-pretrained")
+    config.validate()
     data = sst2_data.load(args.data).limited(args.max_train)
     if args.restart:
         trials.discard(args.out)

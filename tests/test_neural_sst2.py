@@ -416,6 +416,24 @@ def test_self_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
     assert code == 0 and err.count("recorded in") == 3 and "self-pretraining" not in err
 
 
+def test_one_self_pretraining_shared_by_every_seed(tmp_path, capsys):
+    data = sst2_data.write_sample(tmp_path / "data", train=120, dev=12, seed=2)
+    (tmp_path / "tiny.toml").write_text(TINY)
+    argv = ["experiment", "sst2", "--data", str(data), "--backbone", "self-pretrained", "--mlm-epochs", "1", "--mlm-seed",
+            "1", "--task", "baseline", "--seeds", "2", "--epochs", "1", "--config", str(tmp_path / "tiny.toml"),
+            "--out", str(tmp_path / "o"), "--no-progress"]
+    code, _, err = run_cli(capsys, argv)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o" / "models").glob("mlm-seed*")) == ["mlm-seed1"]  # made once, with seed 1
+    records = [json.loads(line) for line in (tmp_path / "o" / "trials.jsonl").read_text().splitlines()]
+    assert [(r["seed"], r["self_pretrain"]["seed"]) for r in records] == [(0, 1), (1, 1)]
+    assert all(r["recipe"]["self_pretrain"]["shared_seed"] == 1 for r in records)
+    code, _, err = run_cli(capsys, argv[:8] + argv[10:])  # without --mlm-seed: another recipe, not mixed with these
+    assert code == 2 and "holds runs of another recipe" in err
+    assert main(["experiment", "sst2", "--data", str(data), "--mlm-seed", "0", "--out", str(tmp_path / "s")]) == 2
+    assert "--mlm-seed is for --backbone self-pretrained" in capsys.readouterr().err
+
+
 def test_a_self_pretraining_made_from_something_else_is_not_reused(tmp_path, capsys):
     from neural import mlm
     from neural.tokenizer import SynthTokenizer

@@ -14,7 +14,8 @@ implies (``perform``).
     OUT/trials.jsonl               one line per finished (task, seed): curve, best, performance check
     OUT/models/TASK-seedS/         the model (Synthesizer checkpoint; the baseline in Hugging Face format)
     OUT/models/TASK-seedS/partial/ the state of an unfinished trial (resumed by the same command)
-    OUT/models/mlm-seedS/          --backbone self-pretrained: the seed's masked-word pass (neural/mlm.py)
+    OUT/models/mlm-seedS/          --backbone self-pretrained: the seed's masked-word pass (neural/mlm.py;
+                                   with --mlm-seed S, the one pass every seed starts from)
     OUT/sst2.md, sst2.json, sst2.png   the table and the validation curves
 
 Determinism: seed s initialises the network, orders the batches (a pure function of (s,
@@ -104,6 +105,8 @@ class SST2Config:
     progress: bool = True
     recipe: TrainConfig = field(default_factory=recipe)
     mlm: MLMConfig = field(default_factory=MLMConfig)  # self-pretrained: the masked-language-model pass (neural/mlm.py)
+    mlm_seed: int | None = None  # self-pretrained: one pass, made with this seed, shared by every seed's tasks (as the
+    # packaged encoder is one for all seeds); None: each seed makes its own pass
 
     def validate(self) -> SST2Config:
         for t in self.tasks:
@@ -124,6 +127,8 @@ class SST2Config:
         if self.new_tokens not in NEW_TOKENS:
             raise SynthError(f"new_tokens must be one of {', '.join(NEW_TOKENS)}, not {self.new_tokens!r}")
         self.mlm.validate()
+        if self.mlm_seed is not None and (self.backbone != "self-pretrained" or self.mlm_seed < 0):
+            raise SynthError("--mlm-seed is for --backbone self-pretrained, and must be >= 0")
         if self.backbone == "self-pretrained" and (self.recipe.pretrained or self.recipe.tokenizer):
             raise SynthError("--backbone self-pretrained starts from its own pass over the training sentences; "
                              "a config may not name a pretrained model or tokenizer for it")
@@ -143,7 +148,13 @@ class SST2Config:
             obj["new_tokens"] = self.new_tokens
         if self.backbone == "self-pretrained":
             obj["new_tokens"], obj["self_pretrain"] = self.new_tokens, self.mlm.to_json()
+            if self.mlm_seed is not None:  # (records made with a pass a seed have no key)
+                obj["self_pretrain"]["shared_seed"] = self.mlm_seed
         return obj
+
+    def pass_seed(self, seed: int) -> int:
+        """The seed of the masked-word pass that ``seed``'s tasks start from."""
+        return seed if self.mlm_seed is None else self.mlm_seed
 
     def heads_scale(self) -> float:
         return HEAD_LR_SCALE[self.backbone] if self.head_lr_scale is None else self.head_lr_scale
@@ -324,7 +335,7 @@ def run_trial(task: Task, data: SST2, seed: int, config: SST2Config, model_dir: 
               "parameters": sum(p.numel() for p in model.parameters()), "seconds": round(seconds, 1),
               "best": _best(history), "final": {k: v for k, v in final.items() if k.endswith("accuracy")}, "history": history}
     if start:
-        record["self_pretrain"] = {k: start[k] for k in ("steps", "seconds", "loss")}
+        record["self_pretrain"] = {k: start[k] for k in ("seed", "steps", "seconds", "loss")}
     _save_model(task, model, tokenizer, recipe_, record, model_dir)
     if task.corpus is not None:
         record["perform"] = perform_check(task, model, tokenizer, device, config.perform_steps)
@@ -495,7 +506,8 @@ def run(config: SST2Config, data: SST2, out: str | Path, say: Callable[[str], No
     for seed in range(config.seeds):  # seed by seed: an experiment stopped part-way has whole seeds of every task
         start = None
         if config.backbone == "self-pretrained" and any((name, seed) not in done for name in config.tasks):
-            start = self_pretrain(data, seed, config, out / "models" / f"mlm-seed{seed}", say)
+            pass_seed = config.pass_seed(seed)
+            start = self_pretrain(data, pass_seed, config, out / "models" / f"mlm-seed{pass_seed}", say)
         for name in config.tasks:
             rec = done.get((name, seed))
             if rec is None:
