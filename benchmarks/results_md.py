@@ -143,6 +143,10 @@ SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu", 
              "self-pretrained": RESULTS / "sst2-self-pretrained",
              # the masked-word pass 15 times over instead of 3, one pass (seed 0) for every seed (--mlm-seed 0)
              "self-pretrained, 15 passes": RESULTS / "sst2-self-pretrained-15",
+             # ... the same from another pass (made with seed 1): how much the one shared pass matters
+             "self-pretrained, 15 passes, pass 1": RESULTS / "sst2-self-pretrained-15-pass1",
+             # ... and the heads at 3 times the recipe's lr (--head-lr-scale 3), tried on soft-imperative
+             "self-pretrained, 15 passes, heads x3": RESULTS / "sst2-self-pretrained-15-heads3",
              "pretrained": RESULTS / "sst2-pretrained-spread",
              "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-instruction and soft-imperative
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
