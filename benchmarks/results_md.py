@@ -143,10 +143,15 @@ SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu", 
              "self-pretrained": RESULTS / "sst2-self-pretrained",
              # the masked-word pass 15 times over instead of 3, one pass (seed 0) for every seed (--mlm-seed 0)
              "self-pretrained, 15 passes": RESULTS / "sst2-self-pretrained-15",
+             # ... 30 passes (--mlm-epochs 30), the same one pass (seed 0) for every seed
+             "self-pretrained, 30 passes": RESULTS / "sst2-self-pretrained-30",
              # ... the same from another pass (made with seed 1): how much the one shared pass matters
              "self-pretrained, 15 passes, pass 1": RESULTS / "sst2-self-pretrained-15-pass1",
              # ... and the heads at 3 times the recipe's lr (--head-lr-scale 3), tried on soft-imperative
              "self-pretrained, 15 passes, heads x3": RESULTS / "sst2-self-pretrained-15-heads3",
+             # ... a hidden layer in each head (examples/sst2-head-hidden.toml), and lr 5e-4 (examples/sst2-lr5e-4.toml)
+             "self-pretrained, 15 passes, hidden-layer heads": RESULTS / "sst2-self-pretrained-15-hh256",
+             "self-pretrained, 15 passes, lr 5e-4": RESULTS / "sst2-self-pretrained-15-lr5",
              "pretrained": RESULTS / "sst2-pretrained-spread",
              "pretrained, 2 epochs": RESULTS / "sst2-pretrained-2ep",  # the paper's epochs: soft-instruction and soft-imperative
              # the earlier pretrained recipes (docs/neural.md, "SST-2"): the added tokens all starting as one
