@@ -183,9 +183,25 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    help="pretrained and self-pretrained: the tokens added to its vocabulary ([C:t], program tokens) start as distinct "
                    "vectors drawn like its own (spread), or all as one, their mean (mean: transformers' resize; "
                    "the first pretrained records) (default spread)")
+    s.add_argument("--ema", type=_ema, default=0.999, metavar="D",
+                   help="validate and keep an exponential moving average of the weights with decay D (0 < D < 1), or "
+                   "'none' for the weights themselves (default 0.999)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common_arguments(s, "sst2", "tables, models and records go")
     s.set_defaults(func=sst2_command)
+
+
+def _ema(text: str) -> float | None:
+    """--ema: a decay in (0, 1), or none."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decay (a number between 0 and 1) or none") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the decay must be between 0 and 1 (exclusive), or none")
+    return value
 
 
 def sst2_command(args: argparse.Namespace) -> int:
@@ -200,7 +216,7 @@ def sst2_command(args: argparse.Namespace) -> int:
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
                              mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs})),
-                             mlm_seed=args.mlm_seed)
+                             mlm_seed=args.mlm_seed, ema=args.ema)
     if args.mlm_epochs is not None and args.backbone != "self-pretrained":
         raise SynthError("--mlm-epochs is for --backbone self-pretrained")
     config.validate()

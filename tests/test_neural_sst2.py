@@ -71,6 +71,27 @@ def test_bad_task_and_epochs(tmp_path, capsys):
     assert "--epochs must be > 0" in capsys.readouterr().err
 
 
+def test_ema_flag(tmp_path, capsys):
+    """--ema D averages the weights with decay D, --ema none validates the weights themselves;
+    a bad decay is one clear error, and an OUT recorded with another decay is not reused."""
+    d = sst2_data.write_sample(tmp_path / "s", train=64, dev=8)
+    (tmp_path / "tiny.toml").write_text(TINY)
+    base = ["experiment", "sst2", "--data", str(d), "--task", "baseline", "--seeds", "1", "--epochs", "1",
+            "--config", str(tmp_path / "tiny.toml"), "--no-progress", "--out", str(tmp_path / "o")]
+    for bad, message in (("1.5", "between 0 and 1"), ("0", "between 0 and 1"), ("fast", "not a decay")):
+        with pytest.raises(SystemExit) as exit_:
+            main([*base, "--ema", bad])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert main([*base, "--ema", "none"]) == 0
+    capsys.readouterr()
+    record = json.loads((tmp_path / "o" / "trials.jsonl").read_text().splitlines()[0])
+    assert record["recipe"]["ema"] is None and record["history"][-1]["step"] == record["steps"]
+    assert main([*base, "--ema", "0.99"]) == 2
+    assert "holds runs of another recipe" in capsys.readouterr().err
+
+
 # -- the machines -------------------------------------------------------------------------------
 
 
