@@ -173,6 +173,12 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    "outside text (self-pretrained; one such pass a seed, shared by its tasks) (default scratch)")
     s.add_argument("--mlm-epochs", type=float, metavar="E",
                    help="self-pretrained only: passes of the masked-word pass over the training sentences (default 3)")
+    s.add_argument("--mlm-shift", type=nonneg_int, default=0, metavar="N",
+                   help="self-pretrained only: the pass reads each sentence's words from a random position 1 .. 1+N, as "
+                   "the Synthesizer's prompts place them (default 0: from 1, as the classifier does)")
+    s.add_argument("--mlm-type1", type=float, default=0.0, metavar="P",
+                   help="self-pretrained only: the share of sentences the pass reads as token type 1, the type of a "
+                   "Synthesizer description (default 0)")
     s.add_argument("--mlm-seed", type=nonneg_int, metavar="S",
                    help="self-pretrained only: one masked-word pass, made with seed S, shared by every seed's tasks "
                    "(as the packaged encoder is one for all seeds; default: each seed makes its own)")
@@ -215,10 +221,14 @@ def sst2_command(args: argparse.Namespace) -> int:
     config = sst2.SST2Config(tasks=tasks, seeds=args.seeds, epochs=args.epochs, max_train=args.max_train,
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
-                             mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs})),
+                             mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs}),
+                                           shift=args.mlm_shift, type1=args.mlm_type1),
                              mlm_seed=args.mlm_seed, ema=args.ema)
-    if args.mlm_epochs is not None and args.backbone != "self-pretrained":
-        raise SynthError("--mlm-epochs is for --backbone self-pretrained")
+    if args.backbone != "self-pretrained":
+        for flag, given in (("--mlm-epochs", args.mlm_epochs is not None), ("--mlm-shift", args.mlm_shift),
+                            ("--mlm-type1", args.mlm_type1)):
+            if given:
+                raise SynthError(f"{flag} is for --backbone self-pretrained")
     config.validate()
     data = sst2_data.load(args.data).limited(args.max_train)
     if args.restart:

@@ -8,9 +8,17 @@ directory (``config.json``, ``model.safetensors``, ``tokenizer.json``), which a
 ``TrainConfig`` names as ``pretrained`` and ``tokenizer``, so that any task starts from it
 as it starts from the packaged encoder (neural/pretrained.py).
 
+The tasks do not all read a text as the pass would by default (``[CLS] text [SEP]``, token
+type 0, words from position 1): the Synthesizer reads it as a description, token type 1,
+after [C:t] and a prompt (SST-2: from position 9 in soft-instruction, 15 in
+soft-imperative). ``MLMConfig.shift`` and ``type1`` make the pass read each sentence at a
+random offset and token type (``layout``), so that the positions and the type a task
+will use are ones the pass has trained.
+
 Resumable: the state (weights, AdamW, step) is saved under ``DIR/partial/`` every
 ``save_every`` steps and on Ctrl-C; the batches, the masks and the dropout are pure
-functions of (seed, step), so a resumed run ends with the weights of an uninterrupted one. ``DIR/mlm.json`` is written last: a directory without it is unfinished.
+functions of (seed, step), so a resumed run ends with the weights of an uninterrupted one.
+``DIR/mlm.json`` is written last: a directory without it is unfinished.
 
     pretrain(texts, tokenizer, network, MLMConfig(), seed, DIR) -> the record (mlm.json)
     finished(DIR) -> the record, or None
@@ -42,6 +50,7 @@ from neural.train import adamw, param_groups
 
 RECORD = "mlm.json"
 PARTIAL = "partial"
+MAX_SHIFT = 256  # positions: BERT's 512 less the longest texts
 
 
 @dataclass
@@ -55,16 +64,29 @@ class MLMConfig:
     mask: float = 0.15  # share of the word pieces predicted
     grad_clip: float = 1.0
     save_every: int = 250
+    # How the tasks will lay the texts out (``layout``): each sentence's words start at a random
+    # position 1 .. 1 + shift (after a prompt, as in the Synthesizer's descriptions), and a share
+    # type1 of the sentences is read as token type 1 (a description's); 0, 0: [CLS] text [SEP], type 0.
+    shift: int = 0
+    type1: float = 0.0
 
     def validate(self) -> MLMConfig:
         if not (self.epochs > 0 and math.isfinite(self.epochs)) or self.batch_size < 1 or not self.lr > 0 or self.save_every < 1:
             raise SynthError("self-pretraining: epochs and lr must be > 0, batch_size and save_every >= 1")
         if not 0 < self.mask < 1 or not 0 <= self.warmup < 1:
             raise SynthError("self-pretraining: mask must lie in (0, 1) and warmup in [0, 1)")
+        if not 0 <= self.shift <= MAX_SHIFT or not 0 <= self.type1 <= 1:
+            raise SynthError(f"self-pretraining: shift must lie in [0, {MAX_SHIFT}] and type1 in [0, 1]")
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        """The settings; the layout's only where not the plain one, so that a pass recorded
+        before they existed is the same pass."""
+        obj = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        for k in ("shift", "type1"):
+            if not obj[k]:
+                del obj[k]
+        return obj
 
 
 def fingerprint(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, config: MLMConfig,
@@ -136,6 +158,21 @@ def mask_batch(ids: torch.Tensor, attention: torch.Tensor, tokenizer: SynthToken
     return corrupted, chosen, targets
 
 
+def layout(attention: torch.Tensor, shift: int, type1: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Position and token-type ids for a batch laid out as ``[CLS] text [SEP]`` (``attention``
+    (B, L), 1 on the real tokens): [CLS] at position 0 and each sentence's words from a random
+    1 + o, o uniform in [0, shift]; each sentence of type 1 with probability ``type1`` (its
+    words and [SEP], as a Synthesizer description; [CLS] stays type 0). Returns (B, L) int64 each."""
+    B, L = attention.shape
+    offsets = torch.randint(0, shift + 1, (B, 1), generator=generator)
+    positions = torch.arange(L).expand(B, L) + offsets
+    positions[:, 0] = 0
+    second = torch.rand(B, generator=generator) < type1
+    types = (second[:, None] & (attention == 1)).long()
+    types[:, 0] = 0
+    return positions, types
+
+
 def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, config: MLMConfig, seed: int,
              directory: str | Path, device: torch.device | str = "cpu", progress: bool = False,
              say: Any = lambda s: None) -> dict[str, Any]:
@@ -185,8 +222,12 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
             g = torch.Generator().manual_seed(seed * 1_000_003 + step)
             torch.manual_seed(seed * 1_000_003 + step)  # dropout too: a step interrupted and run again is the same step
             corrupted, chosen, targets = mask_batch(batch["input_ids"], batch["attention_mask"], tokenizer, config.mask, g)
+            positions, types = None, batch["token_type_ids"]
+            if config.shift or config.type1:  # (drawn after the masks: a plain pass draws as it always has)
+                positions, types = layout(batch["attention_mask"], config.shift, config.type1, g)
+                positions = positions.to(device)
             hidden = model.bert(input_ids=corrupted.to(device), attention_mask=batch["attention_mask"].to(device),
-                                token_type_ids=batch["token_type_ids"].to(device)).last_hidden_state
+                                token_type_ids=types.to(device), position_ids=positions).last_hidden_state
             logits = model.cls(hidden[chosen.to(device)])  # the chosen positions only: (M, vocab)
             loss = F.cross_entropy(logits, targets.to(device))
             optimizer.zero_grad(set_to_none=True)

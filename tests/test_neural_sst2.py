@@ -415,6 +415,54 @@ def test_self_pretraining_learns_and_resumes_exactly(tmp_path, monkeypatch):
     assert [c["loss"] for c in resumed["curve"]] == pytest.approx([c["loss"] for c in whole["curve"]], rel=1e-5)
 
 
+def test_layouts_of_the_masked_word_pass(tmp_path, capsys):
+    """--mlm-shift / --mlm-type1: the pass reads sentences at random offsets and token types,
+    so the positions and the type a Synthesizer description uses are trained; a plain pass's
+    record is unchanged by the settings' existence."""
+    import torch
+    from safetensors.torch import load_file
+
+    from neural import mlm
+    from neural.tokenizer import SynthTokenizer
+
+    texts = [e.text for e in sst2_data.sample(300, 10, 3).train]
+    tok = SynthTokenizer.from_texts(texts, None, 300)
+    batch = tok.batch(tok.encode_descriptions(texts), None)
+    attention = batch["attention_mask"]
+    positions, types = mlm.layout(attention, 12, 0.5, torch.Generator().manual_seed(0))
+    assert (positions[:, 0] == 0).all()
+    offsets = positions[:, 1] - 1
+    assert offsets.min() == 0 and offsets.max() == 12  # uniform over 0 .. 12 (300 draws)
+    assert torch.equal(positions[:, 1:], offsets[:, None] + torch.arange(1, attention.shape[1]))
+    assert not (types.bool() & (attention == 0)).any() and (types[:, 0] == 0).all()
+    second = types[:, 1].bool()
+    assert 0.35 < second.float().mean() < 0.65 and torch.equal(types[second], attention[second] * (torch.arange(attention.shape[1]) > 0))
+    plain_positions, plain_types = mlm.layout(attention, 0, 0.0, torch.Generator().manual_seed(0))
+    assert torch.equal(plain_positions[:, 1:], torch.arange(1, attention.shape[1]).expand_as(plain_positions[:, 1:]))
+    assert not plain_types.any()
+
+    assert "shift" not in mlm.MLMConfig().to_json() and "type1" not in mlm.MLMConfig().to_json()
+    assert mlm.MLMConfig(shift=12, type1=0.5).to_json()["shift"] == 12
+    config = dict(epochs=2, batch_size=16, lr=3e-3)
+    mlm.pretrain(texts, tok, _tiny_network(), mlm.MLMConfig(**config), 0, tmp_path / "plain")
+    laid = mlm.pretrain(texts, tok, _tiny_network(), mlm.MLMConfig(**config, shift=12, type1=0.5), 0, tmp_path / "laid")
+    assert laid["curve"][-1]["loss"] < laid["curve"][0]["loss"]
+    a, b = load_file(str(tmp_path / "plain" / "model.safetensors")), load_file(str(tmp_path / "laid" / "model.safetensors"))
+    cos = torch.nn.functional.cosine_similarity
+    longest = int(attention.sum(1).max())
+    for name, row in (("embeddings.token_type_embeddings.weight", 1), ("embeddings.position_embeddings.weight", longest + 6)):
+        key = next(k for k in a if k.endswith(name))
+        # untouched by the plain pass (its init, only decayed), trained by the laid-out one
+        assert cos(a[key][row], b[key][row], dim=0) < 0.99, name
+
+    data = sst2_data.write_sample(tmp_path / "data", train=20, dev=4)
+    assert main(["experiment", "sst2", "--data", str(data), "--mlm-shift", "4", "--out", str(tmp_path / "o")]) == 2
+    assert "--mlm-shift is for --backbone self-pretrained" in capsys.readouterr().err
+    assert main(["experiment", "sst2", "--data", str(data), "--backbone", "self-pretrained", "--mlm-type1", "1.5",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "type1 in [0, 1]" in capsys.readouterr().err
+
+
 def test_self_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
     data = sst2_data.write_sample(tmp_path / "data", train=300, dev=20, seed=6)
     (tmp_path / "tiny.toml").write_text(TINY)
