@@ -173,10 +173,10 @@ def _add_sst2(ex: argparse._SubParsersAction) -> None:
                    "outside text (self-pretrained; one such pass a seed, shared by its tasks) (default scratch)")
     s.add_argument("--mlm-epochs", type=float, metavar="E",
                    help="self-pretrained only: passes of the masked-word pass over the training sentences (default 3)")
-    s.add_argument("--mlm-shift", type=nonneg_int, default=0, metavar="N",
+    s.add_argument("--mlm-shift", type=nonneg_int, metavar="N",
                    help="self-pretrained only: the pass reads each sentence's words from a random position 1 .. 1+N, as "
                    "the Synthesizer's prompts place them (default 0: from 1, as the classifier does)")
-    s.add_argument("--mlm-type1", type=float, default=0.0, metavar="P",
+    s.add_argument("--mlm-type1", type=float, metavar="P",
                    help="self-pretrained only: the share of sentences the pass reads as token type 1, the type of a "
                    "Synthesizer description (default 0)")
     s.add_argument("--mlm-seed", type=nonneg_int, metavar="S",
@@ -222,12 +222,11 @@ def sst2_command(args: argparse.Namespace) -> int:
                              backbone=args.backbone, device=args.device, progress=not args.no_progress,
                              head_lr_scale=args.head_lr_scale, new_tokens=args.new_tokens, recipe=sst2.recipe(args.backbone, **overrides),
                              mlm=MLMConfig(**({} if args.mlm_epochs is None else {"epochs": args.mlm_epochs}),
-                                           shift=args.mlm_shift, type1=args.mlm_type1),
+                                           shift=args.mlm_shift or 0, type1=args.mlm_type1 or 0.0),
                              mlm_seed=args.mlm_seed, ema=args.ema)
     if args.backbone != "self-pretrained":
-        for flag, given in (("--mlm-epochs", args.mlm_epochs is not None), ("--mlm-shift", args.mlm_shift),
-                            ("--mlm-type1", args.mlm_type1)):
-            if given:
+        for flag, value in (("--mlm-epochs", args.mlm_epochs), ("--mlm-shift", args.mlm_shift), ("--mlm-type1", args.mlm_type1)):
+            if value is not None:
                 raise SynthError(f"{flag} is for --backbone self-pretrained")
     config.validate()
     data = sst2_data.load(args.data).limited(args.max_train)

@@ -190,9 +190,15 @@ def pretrain(texts: list[str], tokenizer: SynthTokenizer, network: TrainConfig, 
     if done is not None:
         return done
     device = torch.device(device)
-    torch.manual_seed(seed)
-    model = BertForMaskedLM(bert_config(network, tokenizer)).to(device).train()
     ids = tokenizer.encode_descriptions(texts)
+    bert = bert_config(network, tokenizer)
+    longest = max(len(i) for i in ids) + 2 + config.shift  # [CLS] text [SEP], its words shifted by up to shift
+    if longest > bert.max_position_embeddings:
+        raise SynthError(f"self-pretraining: the longest text ({max(len(i) for i in ids)} word pieces) shifted by up to "
+                         f"{config.shift} needs {longest} positions, more than BERT's {bert.max_position_embeddings}; "
+                         "use a smaller shift or shorter texts")
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(bert).to(device).train()
     stream = LengthBuckets(torch.tensor([len(i) for i in ids]), config.batch_size, seed)
     total = max(1, round(config.epochs * stream.per_epoch))
     warm = round(config.warmup * total)

@@ -71,7 +71,7 @@ def test_bad_task_and_epochs(tmp_path, capsys):
     assert "--epochs must be > 0" in capsys.readouterr().err
 
 
-def test_ema_flag(tmp_path, capsys):
+def test_ema_flag(tmp_path, capsys, monkeypatch):
     """--ema D averages the weights with decay D, --ema none validates the weights themselves;
     a bad decay is one clear error, and an OUT recorded with another decay is not reused."""
     d = sst2_data.write_sample(tmp_path / "s", train=64, dev=8)
@@ -84,12 +84,22 @@ def test_ema_flag(tmp_path, capsys):
         assert exit_.value.code == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
-    assert main([*base, "--ema", "none"]) == 0
+    from neural.experiments import sst2
+
+    decays, average = [], sst2.WeightAverage
+
+    def spy(model, decay):
+        decays.append(decay)
+        return average(model, decay)
+
+    monkeypatch.setattr(sst2, "WeightAverage", spy)
+    assert main([*base, "--ema", "none"]) == 0  # the weights themselves: no average made
     capsys.readouterr()
     record = json.loads((tmp_path / "o" / "trials.jsonl").read_text().splitlines()[0])
-    assert record["recipe"]["ema"] is None and record["history"][-1]["step"] == record["steps"]
+    assert decays == [] and record["recipe"]["ema"] is None
     assert main([*base, "--ema", "0.99"]) == 2
     assert "holds runs of another recipe" in capsys.readouterr().err
+    assert main([*base[:-1], str(tmp_path / "o2"), "--ema", "0.99"]) == 0 and decays == [0.99]
 
 
 # -- the machines -------------------------------------------------------------------------------
@@ -444,7 +454,16 @@ def test_layouts_of_the_masked_word_pass(tmp_path, capsys):
     assert "shift" not in mlm.MLMConfig().to_json() and "type1" not in mlm.MLMConfig().to_json()
     assert mlm.MLMConfig(shift=12, type1=0.5).to_json()["shift"] == 12
     config = dict(epochs=2, batch_size=16, lr=3e-3)
-    mlm.pretrain(texts, tok, _tiny_network(), mlm.MLMConfig(**config), 0, tmp_path / "plain")
+
+    def boom(*args):
+        raise AssertionError("a plain pass lays nothing out (and draws as it did before the layouts existed)")
+
+    real_layout = mlm.layout
+    mlm.layout = boom
+    try:
+        mlm.pretrain(texts, tok, _tiny_network(), mlm.MLMConfig(**config), 0, tmp_path / "plain")
+    finally:
+        mlm.layout = real_layout
     laid = mlm.pretrain(texts, tok, _tiny_network(), mlm.MLMConfig(**config, shift=12, type1=0.5), 0, tmp_path / "laid")
     assert laid["curve"][-1]["loss"] < laid["curve"][0]["loss"]
     a, b = load_file(str(tmp_path / "plain" / "model.safetensors")), load_file(str(tmp_path / "laid" / "model.safetensors"))
@@ -461,6 +480,11 @@ def test_layouts_of_the_masked_word_pass(tmp_path, capsys):
     assert main(["experiment", "sst2", "--data", str(data), "--backbone", "self-pretrained", "--mlm-type1", "1.5",
                  "--out", str(tmp_path / "o")]) == 2
     assert "type1 in [0, 1]" in capsys.readouterr().err
+    with pytest.raises(SynthError, match="more than BERT's 512"):
+        mlm.pretrain([*texts, "good " * 75], tok, _tiny_network(), mlm.MLMConfig(**config, shift=mlm.MAX_SHIFT), 0,
+                     tmp_path / "far")
+    assert main(["experiment", "sst2", "--data", str(data), "--mlm-type1", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--mlm-type1 is for --backbone self-pretrained" in capsys.readouterr().err
 
 
 def test_self_pretrained_backbone_for_all_three_tasks(tmp_path, capsys):
