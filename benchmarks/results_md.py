@@ -147,6 +147,9 @@ SST2_RUNS = {"scratch": RESULTS / "sst2", "scratch, GPU": RESULTS / "sst2-gpu", 
              "self-pretrained, 30 passes": RESULTS / "sst2-self-pretrained-30",
              # ... at lr 2e-4 instead of 3e-4 (examples/sst2-lr2e-4.toml)
              "self-pretrained, 30 passes, lr 2e-4": RESULTS / "sst2-self-pretrained-30-lr2",
+             # ... the pass reading the sentences as the tasks lay them out (--mlm-shift 14 --mlm-type1 0.5), at 3e-4 and 2e-4
+             "self-pretrained, 30 laid-out passes": RESULTS / "sst2-self-pretrained-30-laid",
+             "self-pretrained, 30 laid-out passes, lr 2e-4": RESULTS / "sst2-self-pretrained-30-laid-lr2",
              # the 15-pass recipe from another pass (made with seed 1): how much the one shared pass matters
              "self-pretrained, 15 passes, pass 1": RESULTS / "sst2-self-pretrained-15-pass1",
              # ... and the heads at 3 times the recipe's lr (--head-lr-scale 3), tried on soft-imperative
